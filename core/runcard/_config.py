@@ -1,0 +1,439 @@
+"""The run config: a dict-like object that records where each value came from.
+
+Every write goes through `Config._write`, which converts values (see `_convert`), compares them
+leaf by leaf with what is there, applies the policy for changed values, and hands one revision per
+new or changed leaf to the run's sink (the background writer). Nested dicts merge leaf by leaf:
+writing ``{"model": {"width": 2}}`` over ``{"model": {"depth": 3}}`` adds ``model.width`` and keeps
+``model.depth``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from runcard._convert import Conversion, as_mapping, to_config_value
+from runcard._errors import ConfigError
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+# A revision as it travels to the store: (key path, value, source, detail, step, time).
+Revision = tuple[tuple[str, ...], Any, str, str | None, int | None, float]
+Sink = Callable[[list[Revision]], None]
+
+SOURCES = (
+    "defaults-file",
+    "configs-file",
+    "init",
+    "code",
+    "argparse",
+    "absl-cli",
+    "absl-default",
+    "hydra-override",
+    "hydra",
+    "lightning",
+    "keras",
+    "sweep",
+    "api",
+)
+
+
+class ConfigWarning(UserWarning):
+    """A config write that runcard accepted or ignored but that deserves a look."""
+
+
+def _caller_frame() -> Any:
+    """The innermost frame outside runcard itself: where user code made the call."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    return frame
+
+
+def _warn(message: str) -> None:
+    level = 2
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, ConfigWarning, stacklevel=level)
+
+
+class ConfigDict(dict):  # type: ignore[type-arg]
+    """A nested config value: a real `dict` that also allows attribute reads (`c.model.depth`).
+
+    Item and attribute writes go back through the owning Config, so they are recorded too.
+    """
+
+    __slots__ = ("_owner", "_path")
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"config value {'.'.join(self._path)!r} has no key {name!r}") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ConfigDict.__slots__:
+            object.__setattr__(self, name, value)
+        else:
+            self[name] = value
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._owner._write({str(key): value}, "code", prefix=self._path)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        self._owner._write(dict(*args, **kwargs), "code", prefix=self._path)
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(
+            f"config value {'.'.join(self._path)!r}: keys cannot be removed from a run config"
+        )
+
+    __delitem__ = pop = popitem = clear = __delattr__ = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self) -> Any:  # copies and pickles are plain dicts
+        return (dict, (_plain(self),))
+
+    def __copy__(self) -> dict[str, Any]:
+        return dict(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
+        return _plain(self)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _leaves(value: Any, prefix: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], Any]]:
+    if isinstance(value, dict) and value:
+        for k, v in value.items():
+            yield from _leaves(v, (*prefix, k))
+    else:
+        yield prefix, value
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal after conversion: (1, 2) is [1, 2] and 7 is 7.0, but True is not 1."""
+    if type(a) is bool or type(b) is bool:
+        return type(a) is type(b) and a == b
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    return type(a) is type(b) and bool(a == b)
+
+
+class Config:
+    """The config of a run: `c["k"]`, `c.k`, `c.get()`, `c.update()`, nested values, provenance."""
+
+    __slots__ = (
+        "_descriptions",
+        "_history",
+        "_items",
+        "_locked",
+        "_seq",
+        "_sink",
+        "_step_of",
+        "_strict",
+        "_warned",
+    )
+
+    def __init__(
+        self,
+        sink: Sink | None = None,
+        step_of: Callable[[], int | None] | None = None,
+        strict: bool | None = None,
+    ) -> None:
+        object.__setattr__(self, "_items", {})
+        object.__setattr__(self, "_sink", sink)
+        object.__setattr__(self, "_step_of", step_of)
+        object.__setattr__(self, "_strict", strict)
+        object.__setattr__(self, "_locked", {})
+        object.__setattr__(self, "_warned", set())
+        object.__setattr__(self, "_history", {})
+        object.__setattr__(self, "_descriptions", {})
+        object.__setattr__(self, "_seq", itertools.count())
+
+    # -- reads -----------------------------------------------------------------------------
+    def __getitem__(self, key: str) -> Any:
+        return self._items[key]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._items[name]
+        except KeyError:
+            raise AttributeError(f"config has no key {name!r}") from None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._items.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
+    def keys(self) -> list[str]:
+        return [k for k in self._items if not k.startswith("_")]
+
+    def values(self) -> list[Any]:
+        return [self._items[k] for k in self.keys()]
+
+    def items(self) -> list[tuple[str, Any]]:
+        return [(k, self._items[k]) for k in self.keys()]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return len(self.keys())
+
+    def as_dict(self) -> dict[str, Any]:
+        """A plain, deep copy of the user keys."""
+        return {k: _plain(v) for k, v in self.items()}
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Config):
+            return self.as_dict() == other.as_dict()
+        if isinstance(other, dict):
+            return self.as_dict() == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Config({self.as_dict()!r})"
+
+    def provenance(self, key: str) -> list[dict[str, Any]]:
+        """Revisions of `key` (a dotted path) and of the keys nested under it, oldest first."""
+        found = [
+            rev
+            for dotted, revs in self._history.items()
+            if dotted == key or dotted.startswith(key + ".")
+            for rev in revs
+        ]
+        found.sort(key=lambda rev: rev[0])
+        return [
+            {"key": ".".join(p), "value": v, "source": s, "detail": d, "step": st, "time": t}
+            for _, (p, v, s, d, st, t) in found
+        ]
+
+    @property
+    def descriptions(self) -> dict[str, str]:
+        return dict(self._descriptions)
+
+    # -- writes ----------------------------------------------------------------------------
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._write({key: value}, "code")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._write({name: value}, "code")
+
+    def __delitem__(self, key: str) -> None:
+        raise TypeError(f"config key {key!r}: keys cannot be removed from a run config")
+
+    __delattr__ = __delitem__
+
+    def update(self, d: Any = None, allow_val_change: bool | None = None) -> None:
+        """Set several keys from a dict, an argparse Namespace, absl/TF flags, or any mapping-like
+        object. `allow_val_change=False` refuses changes to existing values (nothing applied)."""
+        if d is None:
+            return
+        for source, values, descriptions in _sourced(d, "code"):
+            self._write(values, source, allow_val_change=allow_val_change)
+            self._describe(descriptions)
+
+    def setdefaults(self, d: Any) -> None:
+        """Set the keys of `d` that the config does not hold yet."""
+        values = _mapping_of(d)
+        self._write({k: v for k, v in values.items() if k not in self._items}, "code")
+
+    def update_locked(self, d: Any, user: str | None = None) -> None:
+        """Set values a controller owns (a sweep, a Hydra override): later writes from the script
+        to these keys are ignored with a warning."""
+        self._write(_mapping_of(d), "sweep", detail=user, lock=user or "sweep")
+
+    # -- the one write path ----------------------------------------------------------------
+    def _write(
+        self,
+        values: dict[Any, Any],
+        source: str,
+        detail: str | None = None,
+        allow_val_change: bool | None = None,
+        lock: str | None = None,
+        prefix: tuple[str, ...] = (),
+    ) -> None:
+        if not values:
+            return
+        if source == "code" and detail is None:
+            frame = _caller_frame()
+            if frame is not None:
+                detail = f"{frame.f_code.co_filename}:{frame.f_lineno}"
+        conversion = Conversion()
+        new_leaves: list[tuple[tuple[str, ...], Any]] = []
+        for key, value in values.items():
+            if not prefix:
+                if not isinstance(key, str):
+                    raise TypeError(
+                        f"config keys must be strings; got {key!r} ({type(key).__name__})"
+                    )
+                if "." in key and key not in self._items:
+                    _warn(
+                        f"config key {key!r} contains a dot; it is stored unsplit, but filters "
+                        "and displays read dots as nesting: prefer '-' or '_'"
+                    )
+            path = (*prefix, str(key))
+            converted = to_config_value(value, ".".join(path), conversion)
+            new_leaves.extend(_leaves(converted, path))
+        for dotted, why in conversion.lossy:
+            _warn(f"config key {dotted!r}: {why}; stored as a short text form")
+
+        strict = allow_val_change is False or (allow_val_change is None and self._strict is True)
+        accepted: list[tuple[tuple[str, ...], Any]] = []
+        changes: list[tuple[str, Any, Any]] = []
+        for path, value in new_leaves:
+            dotted = ".".join(path)
+            owner = self._locked.get(dotted)
+            found, old = self._lookup(path, value)
+            if owner is not None and lock is None:
+                if not (found and _same(old, value)):
+                    _warn(
+                        f"config key {dotted!r} is set by {owner} to {old!r}; the write of "
+                        f"{value!r} is ignored"
+                    )
+                continue
+            if found:
+                if _same(old, value):
+                    continue
+                changes.append((dotted, old, value))
+            accepted.append((path, value))
+        if strict and changes:
+            dotted, old, value = changes[0]
+            raise ConfigError(
+                f"config key {dotted!r} already holds {old!r}; refusing to change it to "
+                f"{value!r} because allow_val_change=False (pass allow_val_change=True, or leave it "
+                "unset to record the change). Nothing of this update was applied."
+            )
+        if allow_val_change is None:
+            for dotted, old, value in changes:
+                if dotted not in self._warned:
+                    self._warned.add(dotted)
+                    _warn(
+                        f"config key {dotted!r} changed from {old!r} to {value!r}; the change is "
+                        "recorded in the run's config history"
+                    )
+        if not accepted:
+            return
+        step = self._step_of() if self._step_of is not None else None
+        now = time.time()
+        revisions: list[Revision] = []
+        for path, value in accepted:
+            self._assign(path, value)
+            dotted = ".".join(path)
+            revision = (path, value, source, detail, step, now)
+            revisions.append(revision)
+            self._history.setdefault(dotted, []).append((next(self._seq), revision))
+            if lock is not None:
+                self._locked[dotted] = lock
+        if self._sink is not None:
+            self._sink(revisions)
+
+    def _lookup(self, path: tuple[str, ...], value: Any) -> tuple[bool, Any]:
+        """(found, old value) for a leaf about to be written."""
+        node: Any = self._items
+        for part in path:
+            if not isinstance(node, dict):
+                return True, node  # a plain value is about to become a dict
+            if part not in node:
+                return False, None
+            node = node[part]
+        if isinstance(node, dict) and node:
+            # {} merged into a dict changes nothing; a plain value replaces the whole dict
+            return True, (value if isinstance(value, dict) else _plain(node))
+        return True, node
+
+    def _assign(self, path: tuple[str, ...], value: Any) -> None:
+        node: dict[str, Any] = self._items
+        for depth, part in enumerate(path[:-1]):
+            child = node.get(part)
+            if not isinstance(child, ConfigDict):
+                child = _wrap({}, self, path[: depth + 1])
+                dict.__setitem__(node, part, child)
+            node = child
+        leaf = _wrap(value, self, path) if isinstance(value, dict) else value
+        dict.__setitem__(node, path[-1], leaf)
+
+    def _describe(self, descriptions: dict[str, str]) -> None:
+        self._descriptions.update(descriptions)
+
+    def _load(self, values: dict[str, Any]) -> None:
+        """Fill the config from the store (a resumed run) without recording revisions."""
+        for path, value in _leaves(values, ()):
+            if path:
+                self._assign(path, value)
+
+
+def _wrap(value: dict[str, Any], owner: Config, path: tuple[str, ...]) -> ConfigDict:
+    wrapped = ConfigDict()
+    object.__setattr__(wrapped, "_owner", owner)
+    object.__setattr__(wrapped, "_path", path)
+    for k, v in value.items():
+        dict.__setitem__(wrapped, k, _wrap(v, owner, (*path, k)) if isinstance(v, dict) else v)
+    return wrapped
+
+
+def _mapping_of(d: Any) -> dict[Any, Any]:
+    mapping = as_mapping(d)
+    if mapping is None:
+        flags = _flag_values(d)
+        if flags is not None:
+            return {name: value for name, (value, _, _) in flags.items()}
+        raise TypeError(
+            f"config values must come from a dict or a mapping-like object; got {type(d).__name__}"
+        )
+    return mapping
+
+
+def _sourced(d: Any, default_source: str) -> list[tuple[str, dict[Any, Any], dict[str, str]]]:
+    """Split a config source into (source, values, descriptions) groups."""
+    flags = _flag_values(d)
+    if flags is not None:
+        given = {k: v for k, (v, present, _) in flags.items() if present}
+        defaults = {k: v for k, (v, present, _) in flags.items() if not present}
+        helps = {k: h for k, (_, _, h) in flags.items() if h}
+        return [("absl-cli", given, helps), ("absl-default", defaults, {})]
+    source = "argparse" if type(d).__name__ == "Namespace" else default_source
+    return [(source, _mapping_of(d), {})]
+
+
+def _flag_values(d: Any) -> dict[str, tuple[Any, bool, str | None]] | None:
+    """absl / TF v1 FLAGS, recognised by `flag_values_dict()` (no absl import):
+    {name: (value, given on the command line, help)}."""
+    flag_values_dict = getattr(d, "flag_values_dict", None)
+    if not callable(flag_values_dict) or isinstance(d, dict):
+        return None
+    values = flag_values_dict()
+    result: dict[str, tuple[Any, bool, str | None]] = {}
+    for name, value in values.items():
+        try:
+            flag = d[name]
+            present, help_text = bool(flag.present), flag.help
+        except Exception:
+            present, help_text = False, None
+        result[name] = (value, present, help_text)
+    return result

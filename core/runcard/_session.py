@@ -1,0 +1,261 @@
+"""The wandb-style verbs: `init()`, `log()`, `finish()`, and the exit hooks that finish runs."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+
+from runcard import _settings, _state
+from runcard._config import Config, _sourced
+from runcard._errors import RunNotFoundError, UsageError
+from runcard._names import name_stem, new_run_id
+from runcard._run import Run
+from runcard._sources import file_sources, read_config_file, script_dir
+from runcard._summary import Summary
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
+
+logger = logging.getLogger("runcard")
+
+RESUME_VALUES = (None, False, True, "allow", "must", "never", "auto")
+
+
+def init(
+    project: str | None = None,
+    entity: str | None = None,
+    config: Any = None,
+    name: str | None = None,
+    id: str | None = None,
+    group: str | None = None,
+    job_type: str | None = None,
+    tags: Iterable[str] | None = None,
+    notes: str | None = None,
+    dir: str | os.PathLike[str] | None = None,
+    mode: str | None = None,
+    resume: bool | str | None = None,
+    config_exclude_keys: Iterable[str] | None = None,
+    config_include_keys: Iterable[str] | None = None,
+    allow_val_change: bool | None = None,
+) -> Run:
+    """Start a run and make it current. See the README for every argument."""
+    previous = _state.current_run.get()
+    if previous is not None and not previous._finished:
+        logger.warning("runcard: init() finishes the current run %s first", previous.path)
+        previous.finish()
+
+    mode = mode or os.environ.get(_settings.ENV_MODE) or "online"
+    if mode not in _settings.MODES:
+        raise UsageError(f"init(mode={mode!r}): use one of {', '.join(_settings.MODES)}")
+    if resume not in RESUME_VALUES:
+        raise UsageError(f"init(resume={resume!r}): use 'allow', 'must', 'never' or None")
+    if config_include_keys is not None and config_exclude_keys is not None:
+        raise UsageError("init(): pass config_include_keys or config_exclude_keys, not both")
+    if resume == "must" and not id:
+        raise UsageError("init(resume='must') needs the id= of the run to continue")
+    project = project or os.environ.get(_settings.ENV_PROJECT) or _settings.DEFAULT_PROJECT
+    _check_name("project", project)
+    entity = entity or _settings.default_entity()
+    _check_name("entity", entity)
+    if id is not None:
+        _check_name("id", id)
+    heartbeat = _settings.heartbeat_seconds()
+    root = _settings.store_root(dir)
+
+    config_obj = Config(strict=False if allow_val_change is False else None)
+    collected: list[Any] = []
+    object.__setattr__(config_obj, "_sink", collected.extend)
+    _apply_init_config(config_obj, config, config_include_keys, config_exclude_keys)
+    summary = Summary()
+    tags_tuple = tuple(str(t) for t in tags) if tags else ()
+    run_id = id or new_run_id()
+
+    if mode == "disabled":
+        run = Run(
+            id=run_id, name=name or f"{name_stem()}-0", entity=entity, project=project,
+            group=group, job_type=job_type, tags=tags_tuple, notes=notes, mode=mode, root=root,
+            config=config_obj, summary=summary,
+        )
+        object.__setattr__(config_obj, "_sink", None)
+        _make_current(run)
+        return run
+
+    from runcard._host import host_metadata
+    from runcard._store import open_store
+    from runcard._writer import CONFIG, HOST, Writer
+
+    store = open_store(root)
+    host = host_metadata()
+    existing = store.find_run(entity, project, run_id) if id else None
+    step = 0
+    if existing is not None:
+        if resume in (None, False, "never"):
+            store.close()
+            raise UsageError(
+                f"run {entity}/{project}/{run_id} already exists; pass resume='allow' or "
+                "resume='must' to continue it, or choose another id"
+            )
+        pk = existing["pk"]
+        store.reopen_run(pk, heartbeat, host)
+        last = store.last_step(pk)
+        step = 0 if last is None else last + 1
+        name = existing["name"]
+        resumed = Config(strict=config_obj._strict)
+        resumed._load(existing["config"])
+        resumed._descriptions.update(existing["descriptions"])
+        revisions = []
+        object.__setattr__(resumed, "_sink", revisions.extend)
+        _replay(resumed, collected, config_obj._descriptions)
+        config_obj = resumed
+        summary._load(existing["summary"])
+    else:
+        if resume == "must":
+            store.close()
+            raise RunNotFoundError(
+                f"init(resume='must'): no run {entity}/{project}/{run_id} in {store.path}"
+            )
+        fields = {
+            "entity": entity, "project": project, "run_id": run_id, "name": name,
+            "name_stem": name_stem(), "group": group, "job_type": job_type, "tags": tags_tuple,
+            "notes": notes, "mode": mode, "created_at": time.time(),
+            "heartbeat_interval": heartbeat, "descriptions": config_obj._descriptions,
+            "host": host,
+        }
+        pk = store.create_run(fields, collected)
+        name = fields["name"]
+        revisions = []
+    writer = Writer(store, pk, heartbeat, summary._pinned)
+    run = Run(
+        id=run_id, name=name or "", entity=entity, project=project, group=group,
+        job_type=job_type, tags=tags_tuple, notes=notes, mode=mode, root=root,
+        config=config_obj, summary=summary, store=store, run_pk=pk, writer=writer, step=step,
+    )
+    if revisions:
+        writer.put(CONFIG, revisions)
+
+    start = script_dir()
+    writer.put(HOST, lambda: _safe_git(start))
+    _make_current(run)
+    return run
+
+
+def _apply_init_config(
+    config: Config,
+    value: Any,
+    include: Iterable[str] | None,
+    exclude: Iterable[str] | None,
+) -> None:
+    """Write the config sources in precedence order: files, then init(config=), then filters."""
+    if _state.argv_config_error is not None:
+        raise _state.argv_config_error
+    groups: list[tuple[str, str | None, dict[Any, Any], dict[str, str]]] = [
+        (source, path, values, descriptions)
+        for source, path, values, descriptions in file_sources(_state.argv_config_paths)
+    ]
+    if isinstance(value, (str, os.PathLike)):
+        path = os.fspath(value)
+        groups.append(("init", path, *read_config_file(path)))
+    elif value is not None:
+        groups.extend((source, None, values, descriptions)
+                      for source, values, descriptions in _sourced(value, "init"))
+    keep = set(include) if include is not None else None
+    drop = set(exclude) if exclude is not None else set()
+    for source, detail, values, descriptions in groups:
+        chosen = {
+            k: v for k, v in values.items()
+            if (keep is None or k in keep) and k not in drop
+        }
+        config._write(chosen, source, detail=detail, allow_val_change=True)
+        config._descriptions.update({k: d for k, d in descriptions.items() if k in chosen})
+
+
+def _replay(config: Config, revisions: list[Any], descriptions: dict[str, str]) -> None:
+    """Apply init-time revisions to a resumed run's config: unchanged values record nothing."""
+    for path, value, source, detail, _step, _time in revisions:
+        nested: Any = value
+        for part in reversed(path[1:]):
+            nested = {part: nested}
+        config._write({path[0]: nested}, source, detail=detail, allow_val_change=True)
+    config._descriptions.update(descriptions)
+
+
+def _safe_git(start: str) -> dict[str, Any]:
+    from runcard._host import git_metadata
+
+    try:
+        return git_metadata(start)
+    except Exception as exc:  # metadata must never cost the run
+        logger.debug("runcard: git metadata unavailable: %s", exc)
+        return {}
+
+
+def _check_name(what: str, value: Any) -> None:
+    if not isinstance(value, str) or not value or "/" in value or value != value.strip():
+        raise UsageError(f"init({what}={value!r}): a {what} is a non-empty string without '/'")
+
+
+# -- current run, exit hooks ---------------------------------------------------------------
+def _make_current(run: Run) -> None:
+    _state.current_run.set(run)
+    _state.live_runs.append(run)
+    if not _state.exit_hooks_installed.acquire(blocking=False):
+        return
+    _install_exit_hooks()
+
+
+def _install_exit_hooks() -> None:
+    atexit.register(_finish_live_runs)
+    previous_hook = sys.excepthook
+
+    def excepthook(kind: Any, exc: Any, tb: Any) -> None:
+        _finish_live_runs(exit_code=1)
+        previous_hook(kind, exc, tb)
+
+    sys.excepthook = excepthook
+    if threading.current_thread() is threading.main_thread():
+        try:
+            if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+                signal.signal(signal.SIGTERM, _on_sigterm)
+        except (ValueError, OSError):  # not the main interpreter, or no signals here
+            pass
+
+
+def _finish_live_runs(exit_code: int = 0) -> None:
+    for run in list(reversed(_state.live_runs)):
+        try:
+            run.finish(exit_code=exit_code)
+        except Exception as exc:
+            logger.error("runcard: could not finish run %s at exit: %s", run.path, exc)
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    _finish_live_runs(exit_code=128 + signum)
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+# -- module-level verbs ----------------------------------------------------------------------
+def _require_run(verb: str) -> Run:
+    run = _state.get_run()
+    if run is None:
+        raise UsageError(f"call runcard.init() before runcard.{verb}")
+    return run
+
+
+def log(data: dict[str, Any], step: int | None = None, commit: bool | None = None) -> None:
+    """Log metrics to the current run (see `Run.log`)."""
+    _require_run("log()").log(data, step=step, commit=commit)
+
+
+def finish(exit_code: int | None = None) -> None:
+    """Finish the current run; does nothing when there is none."""
+    run = _state.get_run()
+    if run is not None:
+        run.finish(exit_code=exit_code)

@@ -1,0 +1,57 @@
+"""Every environment variable runcard reads, resolved in one place."""
+
+from __future__ import annotations
+
+import os
+
+ENV_DIR = "RUNCARD_DIR"
+ENV_MODE = "RUNCARD_MODE"
+ENV_PROJECT = "RUNCARD_PROJECT"
+ENV_ENTITY = "RUNCARD_ENTITY"
+ENV_CONFIG_PATHS = "RUNCARD_CONFIG_PATHS"
+ENV_HEARTBEAT_SECONDS = "RUNCARD_HEARTBEAT_SECONDS"
+ENV_URL = "RUNCARD_URL"
+
+DEFAULT_PROJECT = "uncategorized"
+DEFAULT_HEARTBEAT_SECONDS = 10.0
+STORE_FILENAME = "runcard.db"
+MODES = ("online", "offline", "disabled")
+
+
+def store_root(dir: str | os.PathLike[str] | None = None) -> str:
+    """The directory that holds the store: `dir`, else $RUNCARD_DIR, else ~/.runcard."""
+    if dir is not None:
+        return os.path.abspath(os.fspath(dir))
+    env = os.environ.get(ENV_DIR)
+    if env:
+        return os.path.abspath(env)
+    return os.path.join(os.path.expanduser("~"), ".runcard")
+
+
+def store_path(dir: str | os.PathLike[str] | None = None) -> str:
+    return os.path.join(store_root(dir), STORE_FILENAME)
+
+
+def heartbeat_seconds() -> float:
+    raw = os.environ.get(ENV_HEARTBEAT_SECONDS)
+    if not raw:
+        return DEFAULT_HEARTBEAT_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{ENV_HEARTBEAT_SECONDS}={raw!r} is not a number of seconds") from None
+    if value <= 0:
+        raise ValueError(f"{ENV_HEARTBEAT_SECONDS}={raw!r} must be positive")
+    return value
+
+
+def default_entity() -> str:
+    env = os.environ.get(ENV_ENTITY)
+    if env:
+        return env
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no user database entry (some containers)
+        return "unknown"

@@ -1,0 +1,39 @@
+"""The process state runcard keeps: the current run (one ContextVar) and the live runs that
+exit hooks must finish. Nothing else in runcard is module-level mutable state."""
+
+from __future__ import annotations
+
+import contextvars
+import sys
+import threading
+
+from runcard._errors import ConfigFileError
+from runcard._sources import pop_configs_argument
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from runcard._run import Run
+
+current_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar("runcard_run", default=None)
+
+# Runs started and not yet finished, oldest first: exit hooks finish them, and a thread that
+# never saw `init()` (threads start with an empty context) logs to the newest.
+live_runs: list[Run] = []
+
+# Taken once, by the first init(): atexit, sys.excepthook and SIGTERM then finish live runs.
+exit_hooks_installed = threading.Lock()
+
+# `--configs` is taken off sys.argv when runcard is imported, before the script's argparse runs;
+# a malformed flag is reported by init(), not by the import.
+argv_config_error: ConfigFileError | None = None
+try:
+    argv_config_paths: list[str] | None = pop_configs_argument(sys.argv)
+except ConfigFileError as _error:
+    argv_config_paths, argv_config_error = None, _error
+
+
+def get_run() -> Run | None:
+    run = current_run.get()
+    if run is None and live_runs:
+        return live_runs[-1]
+    return run

@@ -1,0 +1,60 @@
+"""The SQLite schema and its ordered migrations: the only place the schema changes.
+
+`PRAGMA user_version` holds the number of migrations applied. Each migration runs inside the
+`BEGIN IMMEDIATE` transaction that re-reads the version, so processes that open a new store at
+the same moment apply it once (the second waits for the lock, then finds nothing to do).
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE IF NOT EXISTS runs (
+            pk INTEGER PRIMARY KEY,
+            entity TEXT NOT NULL,
+            project TEXT NOT NULL,
+            run_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            group_name TEXT,
+            job_type TEXT,
+            tags TEXT NOT NULL DEFAULT '[]',
+            notes TEXT,
+            mode TEXT NOT NULL,
+            state TEXT NOT NULL,
+            exit_code INTEGER,
+            created_at REAL NOT NULL,
+            finished_at REAL,
+            heartbeat_at REAL NOT NULL,
+            heartbeat_interval REAL NOT NULL,
+            config TEXT NOT NULL DEFAULT '{}',
+            summary TEXT NOT NULL DEFAULT '{}',
+            descriptions TEXT NOT NULL DEFAULT '{}',
+            host TEXT NOT NULL DEFAULT '{}',
+            UNIQUE (entity, project, run_id)
+        )""",
+        "CREATE INDEX IF NOT EXISTS runs_by_project ON runs (project, created_at)",
+        "CREATE INDEX IF NOT EXISTS runs_by_id ON runs (run_id)",
+        """CREATE TABLE IF NOT EXISTS revisions (
+            pk INTEGER PRIMARY KEY,
+            run_pk INTEGER NOT NULL,
+            scope TEXT NOT NULL,
+            key TEXT NOT NULL,
+            path TEXT NOT NULL,
+            value TEXT,
+            source TEXT NOT NULL,
+            detail TEXT,
+            step INTEGER,
+            time REAL NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS revisions_by_run ON revisions (run_pk, scope)",
+        """CREATE TABLE IF NOT EXISTS history (
+            run_pk INTEGER NOT NULL,
+            step INTEGER NOT NULL,
+            time REAL NOT NULL,
+            data TEXT NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS history_by_run ON history (run_pk, step)",
+    ],
+]
+
+VERSION = len(MIGRATIONS)

@@ -1,0 +1,379 @@
+"""The embedded store: one SQLite database in WAL mode, safe for many processes at once."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import time
+
+from runcard._convert import dumps, loads
+from runcard._errors import StoreError
+from runcard._store import _query
+from runcard._store._schema import MIGRATIONS, VERSION
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from runcard._config import Revision
+    from runcard._store import Batch
+
+BUSY_TIMEOUT_SECONDS = 60.0
+RUN_COLUMNS = (
+    "pk, entity, project, run_id, name, group_name, job_type, tags, notes, mode, {state} AS state,"
+    " exit_code, created_at, finished_at, heartbeat_at, heartbeat_interval, config, summary,"
+    " descriptions, host"
+)
+_JSON_FIELDS = ("tags", "config", "summary", "descriptions", "host")
+
+
+def _regexp(pattern: str, value: Any) -> bool:
+    return value is not None and re.search(pattern, str(value)) is not None
+
+
+class SQLiteStore:
+    def __init__(self, root: str, create: bool = True) -> None:
+        self.path = os.path.join(root, "runcard.db")
+        self.exists = os.path.exists(self.path)
+        if not self.exists and not create:
+            self._db: sqlite3.Connection | None = None
+            return
+        try:
+            os.makedirs(root, exist_ok=True)
+            self._db = sqlite3.connect(
+                self.path,
+                timeout=BUSY_TIMEOUT_SECONDS,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.create_function("REGEXP", 2, _regexp, deterministic=True)
+            self._migrate()
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open the runcard store at {self.path}: {exc}") from exc
+        self.exists = True
+
+    # -- schema ----------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        db = self._connection()
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version >= VERSION:
+            return
+        if version == 0:
+            _retry_locked(lambda: db.execute("PRAGMA journal_mode=WAL"))
+        with _transaction(db):
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            for statements in MIGRATIONS[version:]:
+                for statement in statements:
+                    db.execute(statement)
+            db.execute(f"PRAGMA user_version={VERSION}")
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise StoreError(f"the runcard store {self.path} does not exist")
+        return self._db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    # -- writes ----------------------------------------------------------------------------
+    def create_run(self, fields: dict[str, Any], revisions: list[Revision]) -> int:
+        db = self._connection()
+        config: dict[str, Any] = {}
+        for revision in revisions:
+            _apply(config, revision[0], revision[1])
+        with _transaction(db):
+            if not fields.get("name"):
+                count = db.execute(
+                    "SELECT count(*) FROM runs WHERE project = ?", (fields["project"],)
+                ).fetchone()[0]
+                fields["name"] = f"{fields.pop('name_stem')}-{count + 1}"
+            fields.pop("name_stem", None)
+            now = fields["created_at"]
+            cursor = db.execute(
+                "INSERT INTO runs (entity, project, run_id, name, group_name, job_type, tags,"
+                " notes, mode, state, created_at, heartbeat_at, heartbeat_interval, config,"
+                " descriptions, host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
+                (
+                    fields["entity"],
+                    fields["project"],
+                    fields["run_id"],
+                    fields["name"],
+                    fields.get("group"),
+                    fields.get("job_type"),
+                    dumps(list(fields.get("tags") or [])),
+                    fields.get("notes"),
+                    fields["mode"],
+                    now,
+                    now,
+                    fields["heartbeat_interval"],
+                    dumps(config),
+                    dumps(fields.get("descriptions") or {}),
+                    dumps(fields.get("host") or {}),
+                ),
+            )
+            pk = int(cursor.lastrowid or 0)
+            self._insert_revisions(db, pk, "config", revisions)
+        return pk
+
+    def reopen_run(self, pk: int, heartbeat_interval: float, host: dict[str, Any]) -> None:
+        db = self._connection()
+        with _transaction(db):
+            row = db.execute("SELECT host FROM runs WHERE pk = ?", (pk,)).fetchone()
+            merged = {**loads(row[0]), **host} if row else host
+            db.execute(
+                "UPDATE runs SET state = 'running', exit_code = NULL, finished_at = NULL,"
+                " heartbeat_at = ?, heartbeat_interval = ?, host = ? WHERE pk = ?",
+                (time.time(), heartbeat_interval, dumps(merged), pk),
+            )
+
+    def write_batch(self, pk: int, batch: Batch, heartbeat: bool = False) -> None:
+        db = self._connection()
+        if not (batch.revisions or batch.history or batch.summary or batch.descriptions
+                or batch.host or heartbeat):
+            return
+        with _transaction(db):
+            if batch.revisions:
+                self._apply_revisions(db, pk, "config", batch.revisions)
+            if batch.summary:
+                self._merge_json(db, pk, "summary", batch.summary)
+            if batch.descriptions:
+                self._merge_json(db, pk, "descriptions", batch.descriptions)
+            if batch.host:
+                self._merge_json(db, pk, "host", batch.host)
+            if batch.history:
+                db.executemany(
+                    "INSERT INTO history (run_pk, step, time, data) VALUES (?, ?, ?, ?)",
+                    [(pk, step, t, json.dumps(row)) for step, t, row in batch.history],
+                )
+            db.execute("UPDATE runs SET heartbeat_at = ? WHERE pk = ?", (time.time(), pk))
+
+    def finish_run(self, pk: int, state: str, exit_code: int | None) -> None:
+        db = self._connection()
+        now = time.time()
+        with _transaction(db):
+            db.execute(
+                "UPDATE runs SET state = ?, exit_code = ?, finished_at = ?, heartbeat_at = ?"
+                " WHERE pk = ?",
+                (state, exit_code, now, now, pk),
+            )
+
+    def edit_run(
+        self,
+        pk: int,
+        fields: dict[str, Any],
+        revisions: list[Revision],
+        summary_revisions: list[Revision],
+    ) -> None:
+        """Edits made through the Api: run fields, config and summary, each recorded as a
+        revision."""
+        db = self._connection()
+        with _transaction(db):
+            if revisions:
+                self._apply_revisions(db, pk, "config", revisions)
+            if summary_revisions:
+                self._apply_revisions(db, pk, "summary", summary_revisions)
+            now = time.time()
+            for field, value in fields.items():
+                column = {"group": "group_name"}.get(field, field)
+                stored = dumps(list(value)) if field == "tags" else value
+                db.execute(f"UPDATE runs SET {column} = ? WHERE pk = ?", (stored, pk))
+                self._insert_revisions(db, pk, "run", [((field,), value, "api", None, None, now)])
+
+    def delete_run(self, pk: int) -> None:
+        db = self._connection()
+        with _transaction(db):
+            for table, column in (("history", "run_pk"), ("revisions", "run_pk"), ("runs", "pk")):
+                db.execute(f"DELETE FROM {table} WHERE {column} = ?", (pk,))
+
+    def _apply_revisions(
+        self, db: sqlite3.Connection, pk: int, scope: str, revisions: list[Revision]
+    ) -> None:
+        row = db.execute(f"SELECT {scope} FROM runs WHERE pk = ?", (pk,)).fetchone()
+        if row is None:
+            raise StoreError(f"run {pk} is not in the store (was it deleted?)")
+        document = loads(row[0])
+        for path, value, _source, detail, _step, _time in revisions:
+            if detail == "removed":
+                _remove(document, path)
+            else:
+                _apply(document, path, value)
+        db.execute(f"UPDATE runs SET {scope} = ? WHERE pk = ?", (dumps(document), pk))
+        self._insert_revisions(db, pk, scope, revisions)
+
+    def _merge_json(self, db: sqlite3.Connection, pk: int, column: str, values: dict[str, Any]) -> None:
+        row = db.execute(f"SELECT {column} FROM runs WHERE pk = ?", (pk,)).fetchone()
+        if row is None:
+            raise StoreError(f"run {pk} is not in the store (was it deleted?)")
+        db.execute(
+            f"UPDATE runs SET {column} = ? WHERE pk = ?", (dumps({**loads(row[0]), **values}), pk)
+        )
+
+    @staticmethod
+    def _insert_revisions(
+        db: sqlite3.Connection, pk: int, scope: str, revisions: list[Revision]
+    ) -> None:
+        db.executemany(
+            "INSERT INTO revisions (run_pk, scope, key, path, value, source, detail, step, time)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (pk, scope, ".".join(path), dumps(list(path)), dumps(value), source, detail, step, t)
+                for path, value, source, detail, step, t in revisions
+            ],
+        )
+
+    # -- reads -----------------------------------------------------------------------------
+    def find_run(self, entity: str | None, project: str | None, run_id: str) -> dict[str, Any] | None:
+        if self._db is None:
+            return None
+        filters: dict[str, Any] = {"run_id": run_id}
+        if entity:
+            filters["entity"] = entity
+        if project:
+            filters["project"] = project
+        rows = self.query_runs(None, None, filters, None)
+        return rows[0] if rows else None
+
+    def query_runs(
+        self,
+        entity: str | None,
+        project: str | None,
+        filters: dict[str, Any] | None,
+        order: str | None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        if self._db is None:
+            return []
+        now = time.time()
+        state, state_params = _query.state_sql(now)
+        scope: dict[str, Any] = {}
+        if entity:
+            scope["entity"] = entity
+        if project:
+            scope["project"] = project
+        combined = {"$and": [scope, filters]} if scope and filters else (scope or filters)
+        where, where_params = _query.where_sql(combined, now)
+        order_by, order_params = _query.order_sql(order, now)
+        sql = (
+            f"SELECT {RUN_COLUMNS.format(state=state)} FROM runs WHERE {where} ORDER BY {order_by}"
+        )
+        params = [*state_params, *where_params, *order_params]
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        cursor = self._db.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [_run_dict(dict(zip(names, row))) for row in cursor.fetchall()]
+
+    def projects(self) -> list[tuple[str, str, int]]:
+        if self._db is None:
+            return []
+        return [
+            (entity, project, count)
+            for entity, project, count in self._db.execute(
+                "SELECT entity, project, count(*) FROM runs GROUP BY entity, project"
+                " ORDER BY project, entity"
+            )
+        ]
+
+    def revisions(self, pk: int, scope: str) -> list[dict[str, Any]]:
+        db = self._connection()
+        return [
+            {
+                "key": key,
+                "path": loads(path),
+                "value": loads(value),
+                "source": source,
+                "detail": detail,
+                "step": step,
+                "time": t,
+            }
+            for key, path, value, source, detail, step, t in db.execute(
+                "SELECT key, path, value, source, detail, step, time FROM revisions"
+                " WHERE run_pk = ? AND scope = ? ORDER BY pk",
+                (pk, scope),
+            )
+        ]
+
+    def history(self, pk: int) -> list[dict[str, Any]]:
+        db = self._connection()
+        return [
+            {**json.loads(data), "_step": step, "_timestamp": t}
+            for step, t, data in db.execute(
+                "SELECT step, time, data FROM history WHERE run_pk = ? ORDER BY rowid", (pk,)
+            )
+        ]
+
+    def last_step(self, pk: int) -> int | None:
+        row = self._connection().execute(
+            "SELECT max(step) FROM history WHERE run_pk = ?", (pk,)
+        ).fetchone()
+        return None if row[0] is None else int(row[0])
+
+
+def _run_dict(row: dict[str, Any]) -> dict[str, Any]:
+    for field in _JSON_FIELDS:
+        row[field] = loads(row[field])
+    return row
+
+
+def _apply(document: dict[str, Any], path: tuple[str, ...] | list[str], value: Any) -> None:
+    node = document
+    for part in path[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+    if isinstance(value, dict) and isinstance(node.get(path[-1]), dict):
+        if value:  # a leaf dict written over a dict merges, as in Config
+            node[path[-1]].update(value)
+    else:
+        node[path[-1]] = value
+
+
+def _remove(document: dict[str, Any], path: tuple[str, ...] | list[str]) -> None:
+    node: Any = document
+    for part in path[:-1]:
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, dict):
+        node.pop(path[-1], None)
+
+
+class _transaction:
+    """BEGIN IMMEDIATE ... COMMIT: writers queue on the lock instead of failing mid-way."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        _retry_locked(lambda: self.db.execute("BEGIN IMMEDIATE"))
+
+    def __exit__(self, kind: object, exc: object, tb: object) -> None:
+        if kind is None:
+            try:
+                self.db.execute("COMMIT")
+                return
+            except sqlite3.Error:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
+
+
+def _retry_locked(action: Any, attempts: int = 50) -> Any:
+    """SQLite's busy handler covers most waits; a few lock upgrades fail at once instead."""
+    delay = 0.005
+    for attempt in range(attempts):
+        try:
+            return action()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+    return None
