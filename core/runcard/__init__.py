@@ -1,13 +1,13 @@
 """runcard: a local-first experiment tracker with a wandb-compatible API.
 
-    import runcard as wandb
+import runcard as wandb
 
-    run = wandb.init(project="demo", config={"lr": 0.01, "model": {"depth": 4}})
-    wandb.config.epochs = 10            # recorded, with the file and line that set it
-    wandb.log({"loss": 0.3})
-    wandb.finish()
+run = wandb.init(project="demo", config={"lr": 0.01, "model": {"depth": 4}})
+wandb.config.epochs = 10            # recorded, with the file and line that set it
+wandb.log({"loss": 0.3})
+wandb.finish()
 
-    wandb.Api().run(run.path).config    # {"lr": 0.01, "model": {"depth": 4}, "epochs": 10}
+wandb.Api().run(run.path).config    # {"lr": 0.01, "model": {"depth": 4}, "epochs": 10}
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ __all__ = [
 
 for _name in __all__:
     _obj = globals().get(_name)
-    if isinstance(_obj, type) or callable(_obj) and hasattr(_obj, "__module__"):
+    if isinstance(_obj, type) or (callable(_obj) and hasattr(_obj, "__module__")):
         try:
             _obj.__module__ = "runcard"
         except (AttributeError, TypeError):

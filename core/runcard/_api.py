@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-import datetime
-
 from runcard import _settings
 from runcard._config import _leaves
 from runcard._convert import Conversion, to_config_value
@@ -122,6 +119,8 @@ class ApiRun:
         self.summary: dict[str, Any] = dict(row["summary"])
         self.descriptions: dict[str, str] = dict(row["descriptions"])
         self.metadata: dict[str, Any] = dict(row["host"])
+        import copy
+
         self._saved = {
             "config": copy.deepcopy(self.config),
             "summary": copy.deepcopy(self.summary),
@@ -186,12 +185,12 @@ class ApiRun:
     def update(self) -> None:
         """Store edits of config, summary, name, tags, notes, group and job_type, each recorded
         as a revision with source "api"; works while the run is live and after it ended."""
-        now = datetime.datetime.now().timestamp()
+        import time
+
+        now = time.time()
         config_revisions = _diff(self._saved["config"], self.config, "config", now)
         summary_revisions = _diff(self._saved["summary"], self.summary, "summary", now)
-        fields = {
-            f: getattr(self, f) for f in self._EDITABLE if getattr(self, f) != self._saved[f]
-        }
+        fields = {f: getattr(self, f) for f in self._EDITABLE if getattr(self, f) != self._saved[f]}
         if "name" in fields and not fields["name"]:
             raise UsageError(f"run {self.path}: name cannot be empty")
         if config_revisions or summary_revisions or fields:
@@ -219,14 +218,17 @@ def _diff(old: dict[str, Any], new: dict[str, Any], what: str, now: float) -> li
     after = dict(_leaves(converted, ())) if converted else {}
     revisions: list[Revision] = []
     for path, value in before.items():
-        if path and path not in after and not any(path[: i] in after for i in range(1, len(path))):
+        if path and path not in after and not any(path[:i] in after for i in range(1, len(path))):
             revisions.append((path, None, "api", "removed", None, now))
     for path, value in after.items():
-        if path and (path not in before or before[path] != value
-                     or type(before[path]) is not type(value)):
+        if path and (
+            path not in before or before[path] != value or type(before[path]) is not type(value)
+        ):
             revisions.append((path, value, "api", None, None, now))
     return revisions
 
 
 def _iso(timestamp: float) -> str:
+    import datetime
+
     return datetime.datetime.fromtimestamp(timestamp, tz=datetime.timezone.utc).isoformat()

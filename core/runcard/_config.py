@@ -14,17 +14,20 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator
-from typing import Any
 
 from runcard._convert import Conversion, as_mapping, to_config_value
 from runcard._errors import ConfigError
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from typing import Any
 
-# A revision as it travels to the store: (key path, value, source, detail, step, time).
-Revision = tuple[tuple[str, ...], Any, str, str | None, int | None, float]
-Sink = Callable[[list[Revision]], None]
+    # A revision as it travels to the store: (key path, value, source, detail, step, time).
+    Revision = tuple[tuple[str, ...], Any, str, str | None, int | None, float]
+    Sink = Callable[[list[Revision]], None]
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 SOURCES = (
     "defaults-file",
@@ -76,7 +79,9 @@ class ConfigDict(dict):  # type: ignore[type-arg]
         try:
             return self[name]
         except KeyError:
-            raise AttributeError(f"config value {'.'.join(self._path)!r} has no key {name!r}") from None
+            raise AttributeError(
+                f"config value {'.'.join(self._path)!r} has no key {name!r}"
+            ) from None
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in ConfigDict.__slots__:
@@ -145,6 +150,7 @@ class Config:
     """The config of a run: `c["k"]`, `c.k`, `c.get()`, `c.update()`, nested values, provenance."""
 
     __slots__ = (
+        "_allow_val_change",
         "_descriptions",
         "_history",
         "_items",
@@ -152,7 +158,6 @@ class Config:
         "_seq",
         "_sink",
         "_step_of",
-        "_strict",
         "_warned",
     )
 
@@ -160,12 +165,12 @@ class Config:
         self,
         sink: Sink | None = None,
         step_of: Callable[[], int | None] | None = None,
-        strict: bool | None = None,
+        allow_val_change: bool | None = None,
     ) -> None:
         object.__setattr__(self, "_items", {})
         object.__setattr__(self, "_sink", sink)
         object.__setattr__(self, "_step_of", step_of)
-        object.__setattr__(self, "_strict", strict)
+        object.__setattr__(self, "_allow_val_change", allow_val_change)
         object.__setattr__(self, "_locked", {})
         object.__setattr__(self, "_warned", set())
         object.__setattr__(self, "_history", {})
@@ -303,7 +308,8 @@ class Config:
         for dotted, why in conversion.lossy:
             _warn(f"config key {dotted!r}: {why}; stored as a short text form")
 
-        strict = allow_val_change is False or (allow_val_change is None and self._strict is True)
+        if allow_val_change is None:
+            allow_val_change = self._allow_val_change  # the policy given to init()
         accepted: list[tuple[tuple[str, ...], Any]] = []
         changes: list[tuple[str, Any, Any]] = []
         for path, value in new_leaves:
@@ -322,7 +328,7 @@ class Config:
                     continue
                 changes.append((dotted, old, value))
             accepted.append((path, value))
-        if strict and changes:
+        if allow_val_change is False and changes:
             dotted, old, value = changes[0]
             raise ConfigError(
                 f"config key {dotted!r} already holds {old!r}; refusing to change it to "

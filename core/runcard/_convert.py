@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Mapping
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # An array or tensor with more elements than this is recorded by its shape, not its values, so
 # that a config write never stalls a training script on a large `tolist()`.
@@ -116,6 +118,8 @@ def _convert_other(value: Any, key: str, conv: Conversion, depth: int, seen: set
 def as_mapping(value: Any) -> dict[Any, Any] | None:
     """A plain dict for mapping-like objects (Mapping, Namespace, dataclass, pydantic, attrs,
     OmegaConf); None for anything else."""
+    from collections.abc import Mapping
+
     if isinstance(value, Mapping):
         module = type(value).__module__
         if module.startswith("omegaconf"):
@@ -184,9 +188,11 @@ def dumps(value: Any) -> str:
     try:
         return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     except ValueError:
-        return json.dumps(_finite(value), ensure_ascii=False, separators=(",", ":")).replace(
-            '"\\u0000inf"', "1e999"
-        ).replace('"\\u0000-inf"', "-1e999")
+        return (
+            json.dumps(_finite(value), ensure_ascii=False, separators=(",", ":"))
+            .replace('"\\u0000inf"', "1e999")
+            .replace('"\\u0000-inf"', "-1e999")
+        )
 
 
 def _finite(value: Any) -> Any:

@@ -1,11 +1,11 @@
 """Exceptions raised by runcard.
 
-    Error (base of everything runcard raises)
-    ├── UsageError        an argument or call order that cannot work (init twice with resume="never", ...)
-    ├── ConfigError       a config write refused (allow_val_change=False, a non-string key, ...)
-    │   └── ConfigFileError   a config file that is missing or malformed; names file, line, reason
-    ├── RunNotFoundError  an Api path that names no run (also a ValueError, as in wandb)
-    └── StoreError        the store could not be opened or written
+Error (base of everything runcard raises)
+├── UsageError        an argument or call order that cannot work (init twice with resume="never", ...)
+├── ConfigError       a config write refused (allow_val_change=False, a non-string key, ...)
+│   └── ConfigFileError   a config file that is missing or malformed; names file, line, reason
+├── RunNotFoundError  an Api path that names no run (also a ValueError, as in wandb)
+└── StoreError        the store could not be opened or written
 """
 
 from __future__ import annotations

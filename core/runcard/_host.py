@@ -80,7 +80,7 @@ def _head_commit(git_dir: str) -> str | None:
             return None
         if not line.startswith("gitdir:"):
             return None
-        git_dir = os.path.join(os.path.dirname(git_dir), line[len("gitdir:"):].strip())
+        git_dir = os.path.join(os.path.dirname(git_dir), line[len("gitdir:") :].strip())
     try:
         with open(os.path.join(git_dir, "HEAD")) as f:
             head = f.read().strip()
@@ -88,7 +88,7 @@ def _head_commit(git_dir: str) -> str | None:
         return None
     if not head.startswith("ref:"):
         return head or None
-    ref = head[len("ref:"):].strip()
+    ref = head[len("ref:") :].strip()
     for base in (git_dir, _common_dir(git_dir)):
         try:
             with open(os.path.join(base, ref)) as f:

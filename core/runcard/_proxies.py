@@ -52,7 +52,9 @@ class _Proxy:
 
     def __repr__(self) -> str:
         run = _state.get_run()
-        return repr(getattr(run, self._what)) if run is not None else f"<runcard.{self._what}: no run>"
+        return (
+            repr(getattr(run, self._what)) if run is not None else f"<runcard.{self._what}: no run>"
+        )
 
 
 config: Any = _Proxy("config")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 
@@ -11,7 +10,6 @@ from runcard._config import Config
 from runcard._errors import UsageError
 from runcard._metrics import flatten
 from runcard._summary import Summary
-from runcard._writer import CONFIG, DESCRIPTIONS, HISTORY, SUMMARY, Writer
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -19,8 +17,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from runcard._store import Store
-
-logger = logging.getLogger("runcard")
+    from runcard._writer import Writer
 
 
 class Run:
@@ -66,8 +63,8 @@ class Run:
         self._row: dict[str, Any] = {}
         self._finished = False
         if writer is not None:
-            object.__setattr__(config, "_sink", lambda revisions: writer.put(CONFIG, revisions))
-            summary._sink = lambda values: writer.put(SUMMARY, values)
+            object.__setattr__(config, "_sink", writer.put_config)
+            summary._sink = writer.put_summary
         object.__setattr__(config, "_step_of", lambda: self._step)
 
     # -- identity --------------------------------------------------------------------------
@@ -95,7 +92,9 @@ class Run:
         return f"<runcard.Run {self.path} name={self.name!r} mode={self.mode}>"
 
     # -- metrics ---------------------------------------------------------------------------
-    def log(self, data: dict[str, Any], step: int | None = None, commit: bool | None = None) -> None:
+    def log(
+        self, data: dict[str, Any], step: int | None = None, commit: bool | None = None
+    ) -> None:
         """Record metrics. Each call is a new row unless `commit=False` (accumulate into the
         current row) or `step=` names the row; a step lower than the current one is stored as
         its own row, never dropped."""
@@ -126,7 +125,7 @@ class Run:
     def _emit(self, step: int, row: dict[str, Any]) -> None:
         self.summary._logged(row)
         if self._writer is not None:
-            self._writer.put(HISTORY, (step, time.time(), row))
+            self._writer.put_history((step, time.time(), row))
 
     # -- end -------------------------------------------------------------------------------
     def finish(self, exit_code: int | None = None) -> None:
@@ -142,14 +141,13 @@ class Run:
         if self._writer is None or self._store is None or self._pk is None:
             return
         if self.config._descriptions:
-            self._writer.put(DESCRIPTIONS, dict(self.config._descriptions))
+            self._writer.put_descriptions(dict(self.config._descriptions))
         state = "failed" if exit_code else "finished"
         try:
             self._writer.close()
         finally:
             self._store.finish_run(self._pk, state, exit_code)
             self._store.close()
-        logger.debug("runcard: run %s %s", self.path, state)
 
     def __enter__(self) -> Run:
         return self

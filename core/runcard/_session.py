@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
-import atexit
-import logging
 import os
-import signal
 import sys
-import threading
 import time
 
 from runcard import _settings, _state
 from runcard._config import Config, _sourced
 from runcard._errors import RunNotFoundError, UsageError
+from runcard._host import git_metadata, host_metadata
 from runcard._names import name_stem, new_run_id
 from runcard._run import Run
 from runcard._sources import file_sources, read_config_file, script_dir
+from runcard._store import open_store
 from runcard._summary import Summary
+from runcard._writer import Writer
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any
 
-logger = logging.getLogger("runcard")
+
+def _logger() -> Any:
+    import logging
+
+    return logging.getLogger("runcard")
+
 
 RESUME_VALUES = (None, False, True, "allow", "must", "never", "auto")
 
@@ -48,7 +52,7 @@ def init(
     """Start a run and make it current. See the README for every argument."""
     previous = _state.current_run.get()
     if previous is not None and not previous._finished:
-        logger.warning("runcard: init() finishes the current run %s first", previous.path)
+        _logger().warning("runcard: init() finishes the current run %s first", previous.path)
         previous.finish()
 
     mode = mode or os.environ.get(_settings.ENV_MODE) or "online"
@@ -69,7 +73,7 @@ def init(
     heartbeat = _settings.heartbeat_seconds()
     root = _settings.store_root(dir)
 
-    config_obj = Config(strict=False if allow_val_change is False else None)
+    config_obj = Config(allow_val_change=allow_val_change)
     collected: list[Any] = []
     object.__setattr__(config_obj, "_sink", collected.extend)
     _apply_init_config(config_obj, config, config_include_keys, config_exclude_keys)
@@ -79,17 +83,22 @@ def init(
 
     if mode == "disabled":
         run = Run(
-            id=run_id, name=name or f"{name_stem()}-0", entity=entity, project=project,
-            group=group, job_type=job_type, tags=tags_tuple, notes=notes, mode=mode, root=root,
-            config=config_obj, summary=summary,
+            id=run_id,
+            name=name or f"{name_stem()}-0",
+            entity=entity,
+            project=project,
+            group=group,
+            job_type=job_type,
+            tags=tags_tuple,
+            notes=notes,
+            mode=mode,
+            root=root,
+            config=config_obj,
+            summary=summary,
         )
         object.__setattr__(config_obj, "_sink", None)
         _make_current(run)
         return run
-
-    from runcard._host import host_metadata
-    from runcard._store import open_store
-    from runcard._writer import CONFIG, HOST, Writer
 
     store = open_store(root)
     host = host_metadata()
@@ -107,7 +116,7 @@ def init(
         last = store.last_step(pk)
         step = 0 if last is None else last + 1
         name = existing["name"]
-        resumed = Config(strict=config_obj._strict)
+        resumed = Config(allow_val_change=allow_val_change)
         resumed._load(existing["config"])
         resumed._descriptions.update(existing["descriptions"])
         revisions = []
@@ -122,10 +131,19 @@ def init(
                 f"init(resume='must'): no run {entity}/{project}/{run_id} in {store.path}"
             )
         fields = {
-            "entity": entity, "project": project, "run_id": run_id, "name": name,
-            "name_stem": name_stem(), "group": group, "job_type": job_type, "tags": tags_tuple,
-            "notes": notes, "mode": mode, "created_at": time.time(),
-            "heartbeat_interval": heartbeat, "descriptions": config_obj._descriptions,
+            "entity": entity,
+            "project": project,
+            "run_id": run_id,
+            "name": name,
+            "name_stem": name_stem(),
+            "group": group,
+            "job_type": job_type,
+            "tags": tags_tuple,
+            "notes": notes,
+            "mode": mode,
+            "created_at": time.time(),
+            "heartbeat_interval": heartbeat,
+            "descriptions": config_obj._descriptions,
             "host": host,
         }
         pk = store.create_run(fields, collected)
@@ -133,15 +151,28 @@ def init(
         revisions = []
     writer = Writer(store, pk, heartbeat, summary._pinned)
     run = Run(
-        id=run_id, name=name or "", entity=entity, project=project, group=group,
-        job_type=job_type, tags=tags_tuple, notes=notes, mode=mode, root=root,
-        config=config_obj, summary=summary, store=store, run_pk=pk, writer=writer, step=step,
+        id=run_id,
+        name=name or "",
+        entity=entity,
+        project=project,
+        group=group,
+        job_type=job_type,
+        tags=tags_tuple,
+        notes=notes,
+        mode=mode,
+        root=root,
+        config=config_obj,
+        summary=summary,
+        store=store,
+        run_pk=pk,
+        writer=writer,
+        step=step,
     )
     if revisions:
-        writer.put(CONFIG, revisions)
+        writer.put_config(revisions)
 
     start = script_dir()
-    writer.put(HOST, lambda: _safe_git(start))
+    writer.put_host(lambda: _safe_git(start))
     _make_current(run)
     return run
 
@@ -163,15 +194,14 @@ def _apply_init_config(
         path = os.fspath(value)
         groups.append(("init", path, *read_config_file(path)))
     elif value is not None:
-        groups.extend((source, None, values, descriptions)
-                      for source, values, descriptions in _sourced(value, "init"))
+        groups.extend(
+            (source, None, values, descriptions)
+            for source, values, descriptions in _sourced(value, "init")
+        )
     keep = set(include) if include is not None else None
     drop = set(exclude) if exclude is not None else set()
     for source, detail, values, descriptions in groups:
-        chosen = {
-            k: v for k, v in values.items()
-            if (keep is None or k in keep) and k not in drop
-        }
+        chosen = {k: v for k, v in values.items() if (keep is None or k in keep) and k not in drop}
         config._write(chosen, source, detail=detail, allow_val_change=True)
         config._descriptions.update({k: d for k, d in descriptions.items() if k in chosen})
 
@@ -187,12 +217,10 @@ def _replay(config: Config, revisions: list[Any], descriptions: dict[str, str]) 
 
 
 def _safe_git(start: str) -> dict[str, Any]:
-    from runcard._host import git_metadata
-
     try:
         return git_metadata(start)
     except Exception as exc:  # metadata must never cost the run
-        logger.debug("runcard: git metadata unavailable: %s", exc)
+        _logger().debug("runcard: git metadata unavailable: %s", exc)
         return {}
 
 
@@ -205,12 +233,16 @@ def _check_name(what: str, value: Any) -> None:
 def _make_current(run: Run) -> None:
     _state.current_run.set(run)
     _state.live_runs.append(run)
-    if not _state.exit_hooks_installed.acquire(blocking=False):
-        return
-    _install_exit_hooks()
+    if not _state.exit_hooks_installed:
+        _state.exit_hooks_installed = True
+        _install_exit_hooks()
 
 
 def _install_exit_hooks() -> None:
+    import atexit
+    import signal
+    import threading
+
     atexit.register(_finish_live_runs)
     previous_hook = sys.excepthook
 
@@ -232,10 +264,12 @@ def _finish_live_runs(exit_code: int = 0) -> None:
         try:
             run.finish(exit_code=exit_code)
         except Exception as exc:
-            logger.error("runcard: could not finish run %s at exit: %s", run.path, exc)
+            _logger().error("runcard: could not finish run %s at exit: %s", run.path, exc)
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
+    import signal
+
     _finish_live_runs(exit_code=128 + signum)
     signal.signal(signum, signal.SIG_DFL)
     os.kill(os.getpid(), signum)

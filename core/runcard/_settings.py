@@ -49,9 +49,12 @@ def default_entity() -> str:
     env = os.environ.get(ENV_ENTITY)
     if env:
         return env
-    import getpass
-
+    for name in ("USER", "LOGNAME", "USERNAME"):
+        if os.environ.get(name):
+            return os.environ[name]
     try:
-        return getpass.getuser()
-    except Exception:  # no user database entry (some containers)
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):  # no user database entry (some containers)
         return "unknown"

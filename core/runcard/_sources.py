@@ -30,12 +30,14 @@ def pop_configs_argument(argv: list[str]) -> list[str] | None:
             break
         if arg == "--configs":
             if i + 1 >= len(argv):
-                raise ConfigFileError("--configs", "the flag needs a value: --configs a.yaml[,b.yaml]")
+                raise ConfigFileError(
+                    "--configs", "the flag needs a value: --configs a.yaml[,b.yaml]"
+                )
             found = _split(argv[i + 1])
             del argv[i : i + 2]
             continue
         if arg.startswith("--configs="):
-            found = _split(arg[len("--configs="):])
+            found = _split(arg[len("--configs=") :])
             del argv[i]
             continue
         i += 1
@@ -46,7 +48,9 @@ def _split(value: str) -> list[str]:
     return [p.strip() for p in value.split(",") if p.strip()]
 
 
-def file_sources(argv_paths: list[str] | None) -> list[tuple[str, str, dict[str, Any], dict[str, str]]]:
+def file_sources(
+    argv_paths: list[str] | None,
+) -> list[tuple[str, str, dict[str, Any], dict[str, str]]]:
     """(source, file, values, descriptions) for each config file of this process, lowest
     precedence first: the `--configs` / RUNCARD_CONFIG_PATHS files, else config-defaults.yaml."""
     paths = argv_paths

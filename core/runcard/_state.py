@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextvars
 import sys
-import threading
 
 from runcard._errors import ConfigFileError
 from runcard._sources import pop_configs_argument
@@ -14,14 +13,16 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from runcard._run import Run
 
-current_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar("runcard_run", default=None)
+current_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar(
+    "runcard_run", default=None
+)
 
 # Runs started and not yet finished, oldest first: exit hooks finish them, and a thread that
 # never saw `init()` (threads start with an empty context) logs to the newest.
 live_runs: list[Run] = []
 
 # Taken once, by the first init(): atexit, sys.excepthook and SIGTERM then finish live runs.
-exit_hooks_installed = threading.Lock()
+exit_hooks_installed = False
 
 # `--configs` is taken off sys.argv when runcard is imported, before the script's argparse runs;
 # a malformed flag is reported by init(), not by the import.

@@ -14,12 +14,13 @@ import warnings
 from collections import deque
 
 from runcard._errors import StoreError
+from runcard._store import Batch
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from runcard._store import Batch, Store
+    from runcard._store import Store
 
 FLUSH_SECONDS = 0.02
 MAX_BACKOFF_SECONDS = 2.0
@@ -44,8 +45,21 @@ class Writer:
         self._thread = threading.Thread(target=self._run, name="runcard-writer", daemon=True)
         self._thread.start()
 
-    def put(self, kind: int, item: Any) -> None:
-        self._queue.append((kind, item))
+    def put_config(self, revisions: list[Any]) -> None:
+        self._queue.append((CONFIG, revisions))
+
+    def put_history(self, row: tuple[int, float, dict[str, Any]]) -> None:
+        self._queue.append((HISTORY, row))
+
+    def put_summary(self, values: dict[str, Any]) -> None:
+        self._queue.append((SUMMARY, values))
+
+    def put_descriptions(self, descriptions: dict[str, str]) -> None:
+        self._queue.append((DESCRIPTIONS, descriptions))
+
+    def put_host(self, facts: Any) -> None:
+        """`facts`: a dict, or a callable run on the writer thread (for slow facts)."""
+        self._queue.append((HOST, facts))
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything put so far is written; False on timeout or store error."""
@@ -119,8 +133,6 @@ class Writer:
 
 
 def _batch(pending: list[tuple[int, Any]], pinned: set[str]) -> Batch:
-    from runcard._store import Batch
-
     batch = Batch()
     for kind, item in pending:
         if kind == CONFIG:

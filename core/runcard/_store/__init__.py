@@ -17,7 +17,9 @@ if TYPE_CHECKING:
         path: str
 
         def create_run(self, fields: dict[str, Any], revisions: list[Revision]) -> int: ...
-        def find_run(self, entity: str | None, project: str | None, run_id: str) -> dict[str, Any] | None: ...
+        def find_run(
+            self, entity: str | None, project: str | None, run_id: str
+        ) -> dict[str, Any] | None: ...
         def reopen_run(self, pk: int, heartbeat_interval: float, host: dict[str, Any]) -> None: ...
         def last_step(self, pk: int) -> int | None: ...
         def write_batch(self, pk: int, batch: Batch, heartbeat: bool = False) -> None: ...
@@ -58,7 +60,9 @@ class Batch:
 
 
 def open_store(root: str, create: bool = True) -> Store:
-    """The store under directory `root` (SQLite); None-safe readers pass create=False."""
-    from runcard._store._sqlite import SQLiteStore
-
+    """The store under directory `root` (SQLite). Readers pass create=False: a store that does
+    not exist yet then reads as empty."""
     return SQLiteStore(root, create=create)
+
+
+from runcard._store._sqlite import SQLiteStore  # noqa: E402  (it needs Batch above)

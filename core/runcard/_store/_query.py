@@ -138,8 +138,10 @@ def where_sql(filters: Any, now: float) -> Fragment:
 
 
 def _operators(condition: Any) -> dict[str, Any]:
-    if isinstance(condition, dict) and condition and all(
-        isinstance(k, str) and k.startswith("$") for k in condition
+    if (
+        isinstance(condition, dict)
+        and condition
+        and all(isinstance(k, str) and k.startswith("$") for k in condition)
     ):
         return condition
     return {"$eq": condition}

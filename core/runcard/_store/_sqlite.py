@@ -133,8 +133,14 @@ class SQLiteStore:
 
     def write_batch(self, pk: int, batch: Batch, heartbeat: bool = False) -> None:
         db = self._connection()
-        if not (batch.revisions or batch.history or batch.summary or batch.descriptions
-                or batch.host or heartbeat):
+        if not (
+            batch.revisions
+            or batch.history
+            or batch.summary
+            or batch.descriptions
+            or batch.host
+            or heartbeat
+        ):
             return
         with _transaction(db):
             if batch.revisions:
@@ -205,7 +211,9 @@ class SQLiteStore:
         db.execute(f"UPDATE runs SET {scope} = ? WHERE pk = ?", (dumps(document), pk))
         self._insert_revisions(db, pk, scope, revisions)
 
-    def _merge_json(self, db: sqlite3.Connection, pk: int, column: str, values: dict[str, Any]) -> None:
+    def _merge_json(
+        self, db: sqlite3.Connection, pk: int, column: str, values: dict[str, Any]
+    ) -> None:
         row = db.execute(f"SELECT {column} FROM runs WHERE pk = ?", (pk,)).fetchone()
         if row is None:
             raise StoreError(f"run {pk} is not in the store (was it deleted?)")
@@ -221,13 +229,25 @@ class SQLiteStore:
             "INSERT INTO revisions (run_pk, scope, key, path, value, source, detail, step, time)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (pk, scope, ".".join(path), dumps(list(path)), dumps(value), source, detail, step, t)
+                (
+                    pk,
+                    scope,
+                    ".".join(path),
+                    dumps(list(path)),
+                    dumps(value),
+                    source,
+                    detail,
+                    step,
+                    t,
+                )
                 for path, value, source, detail, step, t in revisions
             ],
         )
 
     # -- reads -----------------------------------------------------------------------------
-    def find_run(self, entity: str | None, project: str | None, run_id: str) -> dict[str, Any] | None:
+    def find_run(
+        self, entity: str | None, project: str | None, run_id: str
+    ) -> dict[str, Any] | None:
         if self._db is None:
             return None
         filters: dict[str, Any] = {"run_id": run_id}
@@ -309,9 +329,11 @@ class SQLiteStore:
         ]
 
     def last_step(self, pk: int) -> int | None:
-        row = self._connection().execute(
-            "SELECT max(step) FROM history WHERE run_pk = ?", (pk,)
-        ).fetchone()
+        row = (
+            self._connection()
+            .execute("SELECT max(step) FROM history WHERE run_pk = ?", (pk,))
+            .fetchone()
+        )
         return None if row[0] is None else int(row[0])
 
 

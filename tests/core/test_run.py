@@ -1,0 +1,184 @@
+"""Run lifecycle (SPEC §2, §5) on a real SQLite store."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import runcard
+
+
+def test_init_returns_a_run_visible_through_the_api_at_once(store_dir: Path) -> None:
+    run = runcard.init(project="vision", config={"lr": 0.1}, tags=["baseline"], notes="first")
+    assert (store_dir / "runcard.db").exists()
+    live = runcard.Api().run(run.path)
+    assert live.state == "running"
+    assert live.config == {"lr": 0.1}
+    assert live.tags == ["baseline"] and live.notes == "first"
+    run.finish()
+    assert runcard.Api().run(run.path).state == "finished"
+
+
+def test_run_identity_defaults() -> None:
+    run = runcard.init(project="vision")
+    assert len(run.id) == 8 and run.id.isalnum()
+    assert run.entity == os.environ.get("USER") or getpass.getuser()
+    assert run.path == f"{run.entity}/vision/{run.id}"
+    assert run.name.count("-") == 2 and run.name.endswith("-1")
+    second = runcard.init(project="vision")
+    assert second.name.endswith("-2")
+    assert runcard.init().project == "uncategorized"
+
+
+def test_given_identity_is_kept() -> None:
+    run = runcard.init(
+        project="vision", entity="team", name="resnet-a", id="abc123", group="g1", job_type="train"
+    )
+    run.finish()
+    saved = runcard.Api().run("team/vision/abc123")
+    assert (saved.name, saved.group, saved.job_type, saved.entity) == (
+        "resnet-a",
+        "g1",
+        "train",
+        "team",
+    )
+    assert runcard.Api().run("vision/abc123").id == "abc123"
+    assert runcard.Api().run("abc123").id == "abc123"
+
+
+def test_module_level_verbs_act_on_the_current_run() -> None:
+    run = runcard.init(project="p", config={"a": 1})
+    assert runcard.run is run
+    runcard.config.b = 2
+    runcard.config["c"] = 3
+    runcard.log({"loss": 0.5})
+    assert runcard.summary["loss"] == 0.5
+    runcard.finish()
+    assert runcard.run is None
+    saved = runcard.Api().run(run.path)
+    assert saved.config == {"a": 1, "b": 2, "c": 3}
+    assert saved.summary == {"loss": 0.5}
+
+
+def test_verbs_without_a_run_say_to_call_init() -> None:
+    with pytest.raises(runcard.UsageError, match=r"runcard.init\(\)"):
+        runcard.log({"a": 1})
+    with pytest.raises(runcard.UsageError, match=r"runcard.init\(\)"):
+        runcard.config["a"] = 1
+    runcard.finish()  # nothing to finish: no error
+
+
+def test_second_init_finishes_the_first_and_says_so(caplog: pytest.LogCaptureFixture) -> None:
+    first = runcard.init(project="p", config={"a": 1})
+    with caplog.at_level(logging.WARNING, logger="runcard"):
+        second = runcard.init(project="p", config={"a": 2})
+    assert second is not first
+    assert first.path in caplog.text
+    assert runcard.Api().run(first.path).state == "finished"
+    assert runcard.run is second
+
+
+def test_context_manager_marks_a_raising_block_failed_and_reraises() -> None:
+    with pytest.raises(ZeroDivisionError), runcard.init(project="p", config={"a": 1}) as run:
+        1 / 0  # noqa: B018
+    saved = runcard.Api().run(run.path)
+    assert saved.state == "failed" and saved.exit_code == 1
+    assert saved.config == {"a": 1}
+    with runcard.init(project="p") as ok:
+        pass
+    assert runcard.Api().run(ok.path).state == "finished"
+
+
+def test_finish_with_a_nonzero_exit_code_marks_the_run_failed() -> None:
+    run = runcard.init(project="p")
+    run.finish(exit_code=3)
+    saved = runcard.Api().run(run.path)
+    assert (saved.state, saved.exit_code) == ("failed", 3)
+
+
+def test_disabled_mode_keeps_the_api_and_stores_nothing(store_dir: Path) -> None:
+    run = runcard.init(project="p", config={"lr": 0.1}, mode="disabled")
+    run.config.epochs = 3
+    run.log({"loss": 1.0})
+    assert run.config.as_dict() == {"lr": 0.1, "epochs": 3}
+    assert run.summary["loss"] == 1.0
+    run.finish()
+    assert not (store_dir / "runcard.db").exists()
+
+
+def test_offline_mode_stores_locally_and_says_so() -> None:
+    run = runcard.init(project="p", mode="offline")
+    run.finish()
+    assert runcard.Api().run(run.path).mode == "offline"
+    with pytest.raises(runcard.UsageError, match="mode"):
+        runcard.init(project="p", mode="cloud")
+
+
+def test_resume_must_continues_the_run_with_its_config_and_steps() -> None:
+    run = runcard.init(project="p", id="resume1", config={"lr": 0.1})
+    run.log({"loss": 1.0})
+    run.log({"loss": 0.9})
+    run.finish()
+    again = runcard.init(project="p", id="resume1", resume="must")
+    assert again.config.as_dict() == {"lr": 0.1}
+    assert again.step == 2
+    again.log({"loss": 0.8})
+    again.config.epochs = 5
+    again.finish()
+    saved = runcard.Api().run(run.path)
+    assert saved.state == "finished"
+    assert saved.config == {"lr": 0.1, "epochs": 5}
+    assert [row["_step"] for row in saved.history(pandas=False)] == [0, 1, 2]
+    assert saved.summary["loss"] == 0.8
+
+
+def test_resume_must_without_the_run_and_reuse_without_resume_fail_clearly() -> None:
+    with pytest.raises(runcard.RunNotFoundError, match="nope"):
+        runcard.init(project="p", id="nope", resume="must")
+    runcard.init(project="p", id="taken").finish()
+    with pytest.raises(runcard.UsageError, match="resume='allow'"):
+        runcard.init(project="p", id="taken")
+    allowed = runcard.init(project="p", id="taken", resume="allow", config={"x": 1})
+    allowed.finish()
+    assert runcard.Api().run(allowed.path).config == {"x": 1}
+    fresh = runcard.init(project="p", id="newone", resume="allow")
+    assert fresh.id == "newone"
+
+
+def test_bad_identity_arguments_name_the_argument() -> None:
+    with pytest.raises(runcard.UsageError, match="project"):
+        runcard.init(project="a/b")
+    with pytest.raises(runcard.UsageError, match="resume"):
+        runcard.init(project="p", resume="sometimes")
+
+
+def test_host_metadata_is_recorded(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "train.py").write_text("print(1)\n")
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@t",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@t",
+    }
+    subprocess.run(["git", "-C", str(tmp_path), "add", "train.py"], check=True)
+    subprocess.run(
+        ["git", "-C", str(tmp_path), "commit", "-qm", "x"], check=True, env={**os.environ, **env}
+    )
+    commit = subprocess.run(
+        ["git", "-C", str(tmp_path), "rev-parse", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    (tmp_path / "train.py").write_text("print(2)\n")  # dirty
+    run = runcard.init(project="p")
+    run.finish()
+    meta = runcard.Api().run(run.path).metadata
+    assert meta["pid"] == os.getpid()
+    assert meta["python"].count(".") == 2
+    assert meta["hostname"] and meta["argv"]
+    assert meta["git_commit"] == commit
+    assert meta["git_dirty"] is True
