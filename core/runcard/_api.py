@@ -217,7 +217,7 @@ def _diff(old: dict[str, Any], new: dict[str, Any], what: str, now: float) -> li
     before = dict(_leaves(old, ())) if old else {}
     after = dict(_leaves(converted, ())) if converted else {}
     revisions: list[Revision] = []
-    for path, value in before.items():
+    for path in before:
         if path and path not in after and not any(path[:i] in after for i in range(1, len(path))):
             revisions.append((path, None, "api", "removed", None, now))
     for path, value in after.items():

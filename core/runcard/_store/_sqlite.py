@@ -287,7 +287,7 @@ class SQLiteStore:
             params.append(limit)
         cursor = self._db.execute(sql, params)
         names = [d[0] for d in cursor.description]
-        return [_run_dict(dict(zip(names, row))) for row in cursor.fetchall()]
+        return [_run_dict(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
 
     def projects(self) -> list[tuple[str, str, int]]:
         if self._db is None:
