@@ -21,6 +21,7 @@ from runcard._errors import ConfigError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+    from types import FrameType
     from typing import Any
 
     # A revision as it travels to the store: (key path, value, source, detail, step, time).
@@ -50,9 +51,9 @@ class ConfigWarning(UserWarning):
     """A config write that runcard accepted or ignored but that deserves a look."""
 
 
-def _caller_frame() -> Any:
+def _caller_frame() -> FrameType | None:
     """The innermost frame outside runcard itself: where user code made the call."""
-    frame = sys._getframe(2)
+    frame: FrameType | None = sys._getframe(2)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame = frame.f_back
     return frame
@@ -60,14 +61,14 @@ def _caller_frame() -> Any:
 
 def _warn(message: str) -> None:
     level = 2
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame = frame.f_back
         level += 1
     warnings.warn(message, ConfigWarning, stacklevel=level)
 
 
-class ConfigDict(dict):  # type: ignore[type-arg]
+class ConfigDict(dict):
     """A nested config value: a real `dict` that also allows attribute reads (`c.model.depth`).
 
     Item and attribute writes go back through the owning Config, so they are recorded too.
@@ -92,7 +93,7 @@ class ConfigDict(dict):  # type: ignore[type-arg]
     def __setitem__(self, key: Any, value: Any) -> None:
         self._owner._write({str(key): value}, "code", prefix=self._path)
 
-    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def update(self, *args: Any, **kwargs: Any) -> None:
         self._owner._write(dict(*args, **kwargs), "code", prefix=self._path)
 
     def setdefault(self, key: Any, default: Any = None) -> Any:
@@ -105,7 +106,7 @@ class ConfigDict(dict):  # type: ignore[type-arg]
             f"config value {'.'.join(self._path)!r}: keys cannot be removed from a run config"
         )
 
-    __delitem__ = pop = popitem = clear = __delattr__ = _refuse  # type: ignore[assignment]
+    __delitem__ = pop = popitem = clear = __delattr__ = _refuse
 
     def __reduce__(self) -> Any:  # copies and pickles are plain dicts
         return (dict, (_plain(self),))

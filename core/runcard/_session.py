@@ -119,7 +119,7 @@ def init(
         resumed = Config(allow_val_change=allow_val_change)
         resumed._load(existing["config"])
         resumed._descriptions.update(existing["descriptions"])
-        revisions = []
+        revisions: list[Any] = []
         object.__setattr__(resumed, "_sink", revisions.extend)
         _replay(resumed, collected, config_obj._descriptions)
         config_obj = resumed

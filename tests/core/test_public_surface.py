@@ -1,0 +1,58 @@
+"""The public surface: what `import runcard` loads and what it exports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import runcard
+
+HEAVY = [
+    "numpy",
+    "torch",
+    "tensorflow",
+    "keras",
+    "lightning",
+    "pytorch_lightning",
+    "hydra",
+    "omegaconf",
+    "absl",
+    "pandas",
+    "yaml",
+    "http.server",
+    "urllib.request",
+    "flask",
+    "fastapi",
+    "rich",
+]
+
+
+def test_import_runcard_loads_no_framework_numpy_yaml_or_web_module() -> None:
+    code = (
+        "import sys, json; import runcard; "
+        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == []
+
+
+def test_all_is_sorted_complete_and_each_name_resolves() -> None:
+    assert runcard.__all__ == sorted(runcard.__all__)
+    public = {name for name in dir(runcard) if not name.startswith("_")}
+    public.add("run")  # resolved on access: the active run
+    assert set(runcard.__all__) - {"__version__"} == public - {"annotations", "TYPE_CHECKING"}
+    for name in runcard.__all__:
+        getattr(runcard, name)
+
+
+def test_every_exception_is_a_runcard_error() -> None:
+    for error in (
+        runcard.ConfigError,
+        runcard.ConfigFileError,
+        runcard.RunNotFoundError,
+        runcard.StoreError,
+        runcard.UsageError,
+    ):
+        assert issubclass(error, runcard.Error)
+    assert issubclass(runcard.RunNotFoundError, ValueError)
