@@ -173,7 +173,7 @@ def test_history_rows_come_back_in_order_with_steps() -> None:
     assert [r["_step"] for r in rows] == [0, 1, 2, 3, 4, 5]
     assert rows[1]["loss"] == 0.5 and rows[1]["ok"] is False
     assert math.isnan(rows[5]["loss"])
-    assert list(runcard.Api().run(run.path).scan_history(keys=["ok"]))[0] == {
+    assert next(iter(runcard.Api().run(run.path).scan_history(keys=["ok"]))) == {
         "_step": 0,
         "ok": True,
     }
