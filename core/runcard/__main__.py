@@ -1,0 +1,5 @@
+import sys
+
+from runcard._cli import main
+
+sys.exit(main())
