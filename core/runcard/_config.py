@@ -434,6 +434,12 @@ def _flag_values(d: Any) -> dict[str, tuple[Any, bool, str | None]] | None:
     flag_values_dict = getattr(d, "flag_values_dict", None)
     if not callable(flag_values_dict) or isinstance(d, dict):
         return None
+    is_parsed = getattr(d, "is_parsed", None)
+    if callable(is_parsed) and not is_parsed():
+        _warn(
+            "the absl flags are not parsed yet, so their defaults are recorded; call "
+            "config.update(FLAGS) after absl.app.run() or FLAGS(sys.argv) has parsed them"
+        )
     values = flag_values_dict()
     result: dict[str, tuple[Any, bool, str | None]] = {}
     for name, value in values.items():

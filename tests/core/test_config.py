@@ -279,3 +279,13 @@ def test_absl_flags_are_recorded_with_cli_or_default_source_and_help() -> None:
     assert saved.provenance()["model"][0]["source"] == "absl-cli"
     assert saved.provenance()["epochs"][0]["source"] == "absl-default"
     assert saved.descriptions["model"] == "Model to run"
+
+
+def test_unparsed_absl_flags_record_their_defaults_with_a_warning() -> None:
+    flags = pytest.importorskip("absl.flags")
+    values = flags.FlagValues()
+    flags.DEFINE_integer("epochs", 10, "Epochs", flag_values=values)
+    run = runcard.init(project="p")
+    with pytest.warns(runcard.ConfigWarning, match="not parsed"):
+        run.config.update(values)
+    assert stored(run).config == {"epochs": 10}
