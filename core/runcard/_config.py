@@ -9,7 +9,6 @@ writing ``{"model": {"width": 2}}`` over ``{"model": {"depth": 3}}`` adds ``mode
 
 from __future__ import annotations
 
-import itertools
 import os
 import sys
 import time
@@ -29,6 +28,8 @@ if TYPE_CHECKING:
     Sink = Callable[[list[Revision]], None]
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_MISSING = object()
+_PLAIN = (str, int, float, bool, type(None))
 
 SOURCES = (
     "defaults-file",
@@ -51,12 +52,12 @@ class ConfigWarning(UserWarning):
     """A config write that runcard accepted or ignored but that deserves a look."""
 
 
-def _caller_frame() -> FrameType | None:
-    """The innermost frame outside runcard itself: where user code made the call."""
+def _caller_detail() -> str | None:
+    """`file:line` of the innermost frame outside runcard itself: where user code wrote."""
     frame: FrameType | None = sys._getframe(2)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame = frame.f_back
-    return frame
+    return None if frame is None else f"{frame.f_code.co_filename}:{frame.f_lineno}"
 
 
 def _warn(message: str) -> None:
@@ -136,6 +137,8 @@ def _leaves(value: Any, prefix: tuple[str, ...]) -> Iterator[tuple[tuple[str, ..
 
 def _same(a: Any, b: Any) -> bool:
     """Equal after conversion: (1, 2) is [1, 2] and 7 is 7.0, but True is not 1."""
+    if type(a) is type(b) and type(a) in (str, int, float):
+        return bool(a == b)
     if type(a) is bool or type(b) is bool:
         return type(a) is type(b) and a == b
     if isinstance(a, list) and isinstance(b, list):
@@ -153,10 +156,9 @@ class Config:
     __slots__ = (
         "_allow_val_change",
         "_descriptions",
-        "_history",
+        "_revisions",
         "_items",
         "_locked",
-        "_seq",
         "_sink",
         "_step_of",
         "_warned",
@@ -174,9 +176,8 @@ class Config:
         object.__setattr__(self, "_allow_val_change", allow_val_change)
         object.__setattr__(self, "_locked", {})
         object.__setattr__(self, "_warned", set())
-        object.__setattr__(self, "_history", {})
+        object.__setattr__(self, "_revisions", [])
         object.__setattr__(self, "_descriptions", {})
-        object.__setattr__(self, "_seq", itertools.count())
 
     # -- reads -----------------------------------------------------------------------------
     def __getitem__(self, key: str) -> Any:
@@ -227,16 +228,12 @@ class Config:
 
     def provenance(self, key: str) -> list[dict[str, Any]]:
         """Revisions of `key` (a dotted path) and of the keys nested under it, oldest first."""
-        found = [
-            rev
-            for dotted, revs in self._history.items()
-            if dotted == key or dotted.startswith(key + ".")
-            for rev in revs
-        ]
-        found.sort(key=lambda rev: rev[0])
+        nested = key + "."
         return [
-            {"key": ".".join(p), "value": v, "source": s, "detail": d, "step": st, "time": t}
-            for _, (p, v, s, d, st, t) in found
+            {"key": dotted, "value": v, "source": s, "detail": d, "step": st, "time": t}
+            for p, v, s, d, st, t in self._revisions
+            for dotted in (".".join(p),)
+            if dotted == key or dotted.startswith(nested)
         ]
 
     @property
@@ -245,10 +242,16 @@ class Config:
 
     # -- writes ----------------------------------------------------------------------------
     def __setitem__(self, key: str, value: Any) -> None:
-        self._write({key: value}, "code")
+        if type(key) is str and type(value) in _PLAIN and not self._locked and "." not in key:
+            self._set_plain(key, value)
+        else:
+            self._write({key: value}, "code")
 
     def __setattr__(self, name: str, value: Any) -> None:
-        self._write({name: value}, "code")
+        if type(value) in _PLAIN and not self._locked and "." not in name:
+            self._set_plain(name, value)
+        else:
+            self._write({name: value}, "code")
 
     def __delitem__(self, key: str) -> None:
         raise TypeError(f"config key {key!r}: keys cannot be removed from a run config")
@@ -287,82 +290,120 @@ class Config:
         if not values:
             return
         if source == "code" and detail is None:
-            frame = _caller_frame()
-            if frame is not None:
-                detail = f"{frame.f_code.co_filename}:{frame.f_lineno}"
+            detail = _caller_detail()
         conversion = Conversion()
-        new_leaves: list[tuple[tuple[str, ...], Any]] = []
+        leaves: list[tuple[tuple[str, ...], str, Any]] = []
         for key, value in values.items():
-            if not prefix:
-                if not isinstance(key, str):
-                    raise TypeError(
-                        f"config keys must be strings; got {key!r} ({type(key).__name__})"
-                    )
+            if prefix:
+                path = (*prefix, str(key))
+                dotted = ".".join(path)
+            else:
+                if type(key) is not str:
+                    if not isinstance(key, str):
+                        raise TypeError(
+                            f"config keys must be strings; got {key!r} ({type(key).__name__})"
+                        )
+                    key = str(key)
                 if "." in key and key not in self._items:
                     _warn(
                         f"config key {key!r} contains a dot; it is stored unsplit, but filters "
                         "and displays read dots as nesting: prefer '-' or '_'"
                     )
-            path = (*prefix, str(key))
-            converted = to_config_value(value, ".".join(path), conversion)
-            new_leaves.extend(_leaves(converted, path))
+                path, dotted = (key,), key
+            converted = to_config_value(value, dotted, conversion)
+            if type(converted) is dict and converted:
+                leaves.extend((p, ".".join(p), v) for p, v in _leaves(converted, path))
+            else:
+                leaves.append((path, dotted, converted))
         for dotted, why in conversion.lossy:
             _warn(f"config key {dotted!r}: {why}; stored as a short text form")
 
         if allow_val_change is None:
             allow_val_change = self._allow_val_change  # the policy given to init()
-        accepted: list[tuple[tuple[str, ...], Any]] = []
+        locked = self._locked
+        accepted: list[tuple[tuple[str, ...], str, Any]] = []
         changes: list[tuple[str, Any, Any]] = []
-        for path, value in new_leaves:
-            dotted = ".".join(path)
-            owner = self._locked.get(dotted)
+        for leaf in leaves:
+            path, dotted, value = leaf
             found, old = self._lookup(path, value)
-            if owner is not None and lock is None:
+            if locked and lock is None and dotted in locked:
                 if not (found and _same(old, value)):
                     _warn(
-                        f"config key {dotted!r} is set by {owner} to {old!r}; the write of "
-                        f"{value!r} is ignored"
+                        f"config key {dotted!r} is set by {locked[dotted]} to {old!r}; the write "
+                        f"of {value!r} is ignored"
                     )
                 continue
             if found:
                 if _same(old, value):
                     continue
                 changes.append((dotted, old, value))
-            accepted.append((path, value))
-        if allow_val_change is False and changes:
+            accepted.append(leaf)
+        if changes:
+            self._check_changes(changes, allow_val_change)
+        if accepted:
+            self._record(accepted, source, detail, lock)
+
+    def _set_plain(self, key: str, value: Any) -> None:
+        """`c[key] = value` for a plain value at the top level: the common case of `_write`,
+        kept short because training scripts do it in loops."""
+        if value != value:  # NaN has no JSON form: stored as null, as in _write
+            value = None
+        old = self._items.get(key, _MISSING)
+        if old is not _MISSING:
+            if _same(old, value):
+                return
+            self._check_changes([(key, old, value)], self._allow_val_change)
+        self._record([((key,), key, value)], "code", _caller_detail(), None)
+
+    def _record(
+        self,
+        accepted: list[tuple[tuple[str, ...], str, Any]],
+        source: str,
+        detail: str | None,
+        lock: str | None,
+    ) -> None:
+        """Apply accepted leaves and send one revision for each to the store."""
+        step = self._step_of() if self._step_of is not None else None
+        now = time.time()
+        revisions: list[Revision] = []
+        for path, dotted, value in accepted:
+            self._assign(path, value)
+            revisions.append((path, value, source, detail, step, now))
+            if lock is not None:
+                self._locked[dotted] = lock
+        self._revisions.extend(revisions)
+        if self._sink is not None:
+            self._sink(revisions)
+
+    def _check_changes(
+        self, changes: list[tuple[str, Any, Any]], allow_val_change: bool | None
+    ) -> None:
+        """Apply the policy for changed values: refuse (False), warn once per key (None)."""
+        if allow_val_change is False:
             dotted, old, value = changes[0]
             raise ConfigError(
                 f"config key {dotted!r} already holds {old!r}; refusing to change it to "
-                f"{value!r} because allow_val_change=False (pass allow_val_change=True, or leave it "
-                "unset to record the change). Nothing of this update was applied."
+                f"{value!r} because allow_val_change=False (pass allow_val_change=True, or "
+                "leave it unset to record the change). Nothing of this update was applied."
             )
         if allow_val_change is None:
             for dotted, old, value in changes:
                 if dotted not in self._warned:
                     self._warned.add(dotted)
                     _warn(
-                        f"config key {dotted!r} changed from {old!r} to {value!r}; the change is "
-                        "recorded in the run's config history"
+                        f"config key {dotted!r} changed from {old!r} to {value!r}; the change "
+                        "is recorded in the run's config history"
                     )
-        if not accepted:
-            return
-        step = self._step_of() if self._step_of is not None else None
-        now = time.time()
-        revisions: list[Revision] = []
-        for path, value in accepted:
-            self._assign(path, value)
-            dotted = ".".join(path)
-            revision = (path, value, source, detail, step, now)
-            revisions.append(revision)
-            self._history.setdefault(dotted, []).append((next(self._seq), revision))
-            if lock is not None:
-                self._locked[dotted] = lock
-        if self._sink is not None:
-            self._sink(revisions)
 
     def _lookup(self, path: tuple[str, ...], value: Any) -> tuple[bool, Any]:
         """(found, old value) for a leaf about to be written."""
-        node: Any = self._items
+        if len(path) == 1:
+            node: Any = self._items.get(path[0], _MISSING)
+            if node is _MISSING:
+                return False, None
+            if type(node) is not ConfigDict or not node:
+                return True, node
+        node = self._items
         for part in path:
             if not isinstance(node, dict):
                 return True, node  # a plain value is about to become a dict

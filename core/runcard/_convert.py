@@ -183,13 +183,26 @@ def _text_form(value: Any, key: str, conv: Conversion, why: str) -> str:
     return text
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+
+
+_SCALAR_JSON = {True: "true", False: "false", None: "null"}
+
+
 def dumps(value: Any) -> str:
     """JSON text; ±inf is written as ±1e999, which JSON readers (and SQLite) parse as infinity."""
+    kind = type(value)
+    if kind is float and value - value == 0.0:  # finite: json writes floats with repr too
+        return repr(value)
+    if kind is int:
+        return int.__repr__(value)
+    if kind is bool or value is None:
+        return _SCALAR_JSON[value]
     try:
-        return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return _ENCODE(value)
     except ValueError:
         return (
-            json.dumps(_finite(value), ensure_ascii=False, separators=(",", ":"))
+            _ENCODE(_finite(value))
             .replace('"\\u0000inf"', "1e999")
             .replace('"\\u0000-inf"', "-1e999")
         )

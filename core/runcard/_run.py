@@ -142,12 +142,7 @@ class Run:
             return
         if self.config._descriptions:
             self._writer.put_descriptions(dict(self.config._descriptions))
-        state = "failed" if exit_code else "finished"
-        try:
-            self._writer.close()
-        finally:
-            self._store.finish_run(self._pk, state, exit_code)
-            self._store.close()
+        self._writer.close("failed" if exit_code else "finished", exit_code)
 
     def __enter__(self) -> Run:
         return self

@@ -40,6 +40,8 @@ class Writer:
         self._queue: deque[tuple[int, Any]] = deque()
         self._wake = threading.Event()
         self._closing = False
+        self._final: tuple[str, int | None] = ("finished", None)
+        self._done = threading.Event()
         self._error: BaseException | None = None
         self._unwritten = 0
         self._thread = threading.Thread(target=self._run, name="runcard-writer", daemon=True)
@@ -68,11 +70,14 @@ class Writer:
         self._wake.set()
         return done.wait(timeout) and self._unwritten == 0
 
-    def close(self) -> None:
-        """Write everything queued, stop the thread; raise StoreError if something was lost."""
+    def close(self, state: str, exit_code: int | None) -> None:
+        """Write everything queued, then the run's final state; raise StoreError if something
+        could not be stored. The thread closes the store after this returns: closing the last
+        connection checkpoints the WAL, which no caller needs to wait for."""
+        self._final = (state, exit_code)
         self._closing = True
         self._wake.set()
-        self._thread.join()
+        self._done.wait()
         if self._error is not None and self._unwritten:
             raise StoreError(
                 f"{self._unwritten} queued writes could not be stored: {self._error}"
@@ -80,6 +85,18 @@ class Writer:
 
     # -- the thread ------------------------------------------------------------------------
     def _run(self) -> None:
+        try:
+            self._write_until_closed()
+            try:
+                self._store.finish_run(self._run_pk, *self._final)
+            except Exception as exc:
+                self._unwritten += 1
+                self._error = self._error or exc
+        finally:
+            self._done.set()
+            self._store.close()
+
+    def _write_until_closed(self) -> None:
         pending: list[tuple[int, Any]] = []
         next_beat = time.monotonic() + self._heartbeat_seconds
         backoff = FLUSH_SECONDS

@@ -34,17 +34,12 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX IF NOT EXISTS runs_by_project ON runs (project, created_at)",
         "CREATE INDEX IF NOT EXISTS runs_by_id ON runs (run_id)",
+        # a JSON list of [key, value, source, detail, step, time] per batch of revisions
         """CREATE TABLE IF NOT EXISTS revisions (
             pk INTEGER PRIMARY KEY,
             run_pk INTEGER NOT NULL,
             scope TEXT NOT NULL,
-            key TEXT NOT NULL,
-            path TEXT NOT NULL,
-            value TEXT,
-            source TEXT NOT NULL,
-            detail TEXT,
-            step INTEGER,
-            time REAL NOT NULL
+            entries TEXT NOT NULL
         )""",
         "CREATE INDEX IF NOT EXISTS revisions_by_run ON revisions (run_pk, scope)",
         """CREATE TABLE IF NOT EXISTS history (

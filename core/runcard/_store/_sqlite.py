@@ -225,23 +225,17 @@ class SQLiteStore:
     def _insert_revisions(
         db: sqlite3.Connection, pk: int, scope: str, revisions: list[Revision]
     ) -> None:
-        db.executemany(
-            "INSERT INTO revisions (run_pk, scope, key, path, value, source, detail, step, time)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    pk,
-                    scope,
-                    ".".join(path),
-                    dumps(list(path)),
-                    dumps(value),
-                    source,
-                    detail,
-                    step,
-                    t,
-                )
-                for path, value, source, detail, step, t in revisions
-            ],
+        """One row per batch: a JSON list of [key, value, source, detail, step, time], where key
+        is the dotted key, or the list of its parts when a part holds a dot. Revisions are read
+        a run at a time, so a row per revision would only cost writes."""
+        entries = []
+        for path, value, source, detail, step, t in revisions:
+            key = ".".join(path)
+            unsplit = key.count(".") != len(path) - 1  # a part holds a dot
+            entries.append([list(path) if unsplit else key, value, source, detail, step, t])
+        db.execute(
+            "INSERT INTO revisions (run_pk, scope, entries) VALUES (?, ?, ?)",
+            (pk, scope, dumps(entries)),
         )
 
     # -- reads -----------------------------------------------------------------------------
@@ -302,22 +296,24 @@ class SQLiteStore:
 
     def revisions(self, pk: int, scope: str) -> list[dict[str, Any]]:
         db = self._connection()
-        return [
-            {
-                "key": key,
-                "path": loads(path),
-                "value": loads(value),
-                "source": source,
-                "detail": detail,
-                "step": step,
-                "time": t,
-            }
-            for key, path, value, source, detail, step, t in db.execute(
-                "SELECT key, path, value, source, detail, step, time FROM revisions"
-                " WHERE run_pk = ? AND scope = ? ORDER BY pk",
-                (pk, scope),
-            )
-        ]
+        result = []
+        for (entries,) in db.execute(
+            "SELECT entries FROM revisions WHERE run_pk = ? AND scope = ? ORDER BY pk", (pk, scope)
+        ):
+            for key, value, source, detail, step, t in loads(entries):
+                path = key.split(".") if isinstance(key, str) else key
+                result.append(
+                    {
+                        "key": ".".join(path),
+                        "path": path,
+                        "value": value,
+                        "source": source,
+                        "detail": detail,
+                        "step": step,
+                        "time": t,
+                    }
+                )
+        return result
 
     def history(self, pk: int) -> list[dict[str, Any]]:
         db = self._connection()
