@@ -156,9 +156,9 @@ class Config:
     __slots__ = (
         "_allow_val_change",
         "_descriptions",
-        "_revisions",
         "_items",
         "_locked",
+        "_revisions",
         "_sink",
         "_step_of",
         "_warned",
