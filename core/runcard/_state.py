@@ -4,6 +4,7 @@ exit hooks must finish. Nothing else in runcard is module-level mutable state.""
 from __future__ import annotations
 
 import contextvars
+import os
 import sys
 
 from runcard._errors import ConfigFileError
@@ -31,6 +32,17 @@ try:
     argv_config_paths: list[str] | None = pop_configs_argument(sys.argv)
 except ConfigFileError as _error:
     argv_config_paths, argv_config_error = None, _error
+
+
+def _forget_runs_in_forked_child() -> None:
+    """A forked child (a DataLoader worker, a multiprocessing pool) does not own its parent's
+    runs: it has no writer thread, and its exit must not finish them."""
+    live_runs.clear()
+    current_run.set(None)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_runs_in_forked_child)
 
 
 def get_run() -> Run | None:

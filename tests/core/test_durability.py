@@ -171,3 +171,25 @@ def test_several_threads_writing_config_and_metrics_to_one_run_lose_nothing() ->
     assert json.dumps(saved.summary, sort_keys=True) == json.dumps(
         {f"t{t}": 199 for t in range(4)}, sort_keys=True
     )
+
+
+def test_a_forked_child_neither_logs_to_nor_finishes_its_parents_run() -> None:
+    proc = start(
+        """
+        import os, sys, runcard
+        run = runcard.init(project="fork", config={"a": 1})
+        pid = os.fork()
+        if pid == 0:  # the child exits normally: its exit hooks must leave the run alone
+            sys.exit(0 if runcard.run is None else 3)
+        _, status = os.waitpid(pid, 0)
+        state = runcard.Api().run(run.path).state
+        run.log({"after_fork": 1})
+        print(run.path, os.waitstatus_to_exitcode(status), state, flush=True)
+        """
+    )
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    path, child_exit, state_after_child = out.split()
+    assert (child_exit, state_after_child) == ("0", "running")
+    saved = runcard.Api().run(path)
+    assert saved.state == "finished" and saved.summary == {"after_fork": 1}
