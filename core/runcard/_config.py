@@ -275,7 +275,9 @@ class Config:
     def update_locked(self, d: Any, user: str | None = None) -> None:
         """Set values a controller owns (a sweep, a Hydra override): later writes from the script
         to these keys are ignored with a warning."""
-        self._write(_mapping_of(d), "sweep", detail=user, lock=user or "sweep")
+        self._write(
+            _mapping_of(d), "sweep", detail=user, allow_val_change=True, lock=user or "sweep"
+        )
 
     # -- the one write path ----------------------------------------------------------------
     def _write(
