@@ -242,16 +242,10 @@ class Config:
 
     # -- writes ----------------------------------------------------------------------------
     def __setitem__(self, key: str, value: Any) -> None:
-        if type(key) is str and type(value) in _PLAIN and not self._locked and "." not in key:
-            self._set_plain(key, value)
-        else:
-            self._write({key: value}, "code")
+        self._write({key: value}, "code")
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if type(value) in _PLAIN and not self._locked and "." not in name:
-            self._set_plain(name, value)
-        else:
-            self._write({name: value}, "code")
+        self._write({name: value}, "code")
 
     def __delitem__(self, key: str) -> None:
         raise TypeError(f"config key {key!r}: keys cannot be removed from a run config")
@@ -262,6 +256,9 @@ class Config:
         """Set several keys from a dict, an argparse Namespace, absl/TF flags, or any mapping-like
         object. `allow_val_change=False` refuses changes to existing values (nothing applied)."""
         if d is None:
+            return
+        if type(d) is dict:  # the common case: no mapping-like to unwrap, no flags to split
+            self._write(d, "code", allow_val_change=allow_val_change)
             return
         for source, values, descriptions in _sourced(d, "code"):
             self._write(values, source, allow_val_change=allow_val_change)
@@ -293,7 +290,7 @@ class Config:
             return
         if source == "code" and detail is None:
             detail = _caller_detail()
-        conversion = Conversion()
+        conversion: Conversion | None = None
         leaves: list[tuple[tuple[str, ...], str, Any]] = []
         for key, value in values.items():
             if prefix:
@@ -312,12 +309,16 @@ class Config:
                         "and displays read dots as nesting: prefer '-' or '_'"
                     )
                 path, dotted = (key,), key
+            if type(value) in _PLAIN:  # most writes: nothing to convert, one leaf
+                leaves.append((path, dotted, None if value != value else value))
+                continue
+            conversion = conversion or Conversion()
             converted = to_config_value(value, dotted, conversion)
             if type(converted) is dict and converted:
                 leaves.extend((p, ".".join(p), v) for p, v in _leaves(converted, path))
             else:
                 leaves.append((path, dotted, converted))
-        for dotted, why in conversion.lossy:
+        for dotted, why in conversion.lossy if conversion else ():
             _warn(f"config key {dotted!r}: {why}; stored as a short text form")
 
         if allow_val_change is None:
@@ -340,22 +341,10 @@ class Config:
                     continue
                 changes.append((dotted, old, value))
             accepted.append(leaf)
-        if changes:
+        if changes and allow_val_change is not True:
             self._check_changes(changes, allow_val_change)
         if accepted:
             self._record(accepted, source, detail, lock)
-
-    def _set_plain(self, key: str, value: Any) -> None:
-        """`c[key] = value` for a plain value at the top level: the common case of `_write`,
-        kept short because training scripts do it in loops."""
-        if value != value:  # NaN has no JSON form: stored as null, as in _write
-            value = None
-        old = self._items.get(key, _MISSING)
-        if old is not _MISSING:
-            if _same(old, value):
-                return
-            self._check_changes([(key, old, value)], self._allow_val_change)
-        self._record([((key,), key, value)], "code", _caller_detail(), None)
 
     def _record(
         self,
@@ -418,6 +407,9 @@ class Config:
         return True, node
 
     def _assign(self, path: tuple[str, ...], value: Any) -> None:
+        if len(path) == 1 and type(value) is not dict:
+            self._items[path[0]] = value
+            return
         node: dict[str, Any] = self._items
         for depth, part in enumerate(path[:-1]):
             child = node.get(part)
