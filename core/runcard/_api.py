@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from runcard import _settings
-from runcard._config import _leaves
+from runcard._config import _leaves, revision_key
 from runcard._convert import Conversion, to_config_value
 from runcard._errors import RunNotFoundError, UsageError
 
@@ -219,12 +219,12 @@ def _diff(old: dict[str, Any], new: dict[str, Any], what: str, now: float) -> li
     revisions: list[Revision] = []
     for path in before:
         if path and path not in after and not any(path[:i] in after for i in range(1, len(path))):
-            revisions.append((path, None, "api", "removed", None, now))
+            revisions.append((revision_key(path), None, "api", "removed", None, now))
     for path, value in after.items():
         if path and (
             path not in before or before[path] != value or type(before[path]) is not type(value)
         ):
-            revisions.append((path, value, "api", None, None, now))
+            revisions.append((revision_key(path), value, "api", None, None, now))
     return revisions
 
 

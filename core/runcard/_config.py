@@ -23,8 +23,10 @@ if TYPE_CHECKING:
     from types import FrameType
     from typing import Any
 
-    # A revision as it travels to the store: (key path, value, source, detail, step, time).
-    Revision = tuple[tuple[str, ...], Any, str, str | None, int | None, float]
+    # A revision as it travels to the store, JSON-ready: (key, value, source, detail, step,
+    # time). The key is the dotted key, or the list of its parts when a part holds a dot.
+    Key = str | list[str]
+    Revision = tuple[Key, Any, str, str | None, int | None, float]
     Sink = Callable[[list[Revision]], None]
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -117,6 +119,18 @@ class ConfigDict(dict):
 
     def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
         return _plain(self)
+
+
+def revision_key(path: tuple[str, ...] | list[str], dotted: str | None = None) -> Key:
+    """How a revision names its key: dotted, unless a part holds a dot (then the parts)."""
+    if len(path) == 1:
+        return path[0] if "." not in path[0] else list(path)
+    dotted = dotted if dotted is not None else ".".join(path)
+    return dotted if dotted.count(".") == len(path) - 1 else list(path)
+
+
+def key_path(key: Key) -> list[str]:
+    return key.split(".") if isinstance(key, str) else list(key)
 
 
 def _plain(value: Any) -> Any:
@@ -231,8 +245,8 @@ class Config:
         nested = key + "."
         return [
             {"key": dotted, "value": v, "source": s, "detail": d, "step": st, "time": t}
-            for p, v, s, d, st, t in self._revisions
-            for dotted in (".".join(p),)
+            for k, v, s, d, st, t in self._revisions
+            for dotted in (k if isinstance(k, str) else ".".join(k),)
             if dotted == key or dotted.startswith(nested)
         ]
 
@@ -288,8 +302,6 @@ class Config:
     ) -> None:
         if not values:
             return
-        if source == "code" and detail is None:
-            detail = _caller_detail()
         conversion: Conversion | None = None
         leaves: list[tuple[tuple[str, ...], str, Any]] = []
         for key, value in values.items():
@@ -354,12 +366,14 @@ class Config:
         lock: str | None,
     ) -> None:
         """Apply accepted leaves and send one revision for each to the store."""
+        if source == "code" and detail is None:
+            detail = _caller_detail()
         step = self._step_of() if self._step_of is not None else None
         now = time.time()
         revisions: list[Revision] = []
         for path, dotted, value in accepted:
             self._assign(path, value)
-            revisions.append((path, value, source, detail, step, now))
+            revisions.append((revision_key(path, dotted), value, source, detail, step, now))
             if lock is not None:
                 self._locked[dotted] = lock
         self._revisions.extend(revisions)

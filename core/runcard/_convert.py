@@ -215,7 +215,7 @@ def _finite(value: Any) -> Any:
         return None
     if type(value) is dict:
         return {k: _finite(v) for k, v in value.items()}
-    if type(value) is list:
+    if type(value) in (list, tuple):
         return [_finite(v) for v in value]
     return value
 

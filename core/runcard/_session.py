@@ -7,7 +7,7 @@ import sys
 import time
 
 from runcard import _settings, _state
-from runcard._config import Config, _sourced
+from runcard._config import Config, _sourced, key_path
 from runcard._errors import RunNotFoundError, UsageError
 from runcard._host import git_metadata, host_metadata
 from runcard._names import name_stem, new_run_id
@@ -208,7 +208,8 @@ def _apply_init_config(
 
 def _replay(config: Config, revisions: list[Any], descriptions: dict[str, str]) -> None:
     """Apply init-time revisions to a resumed run's config: unchanged values record nothing."""
-    for path, value, source, detail, _step, _time in revisions:
+    for key, value, source, detail, _step, _time in revisions:
+        path = key_path(key)
         nested: Any = value
         for part in reversed(path[1:]):
             nested = {part: nested}

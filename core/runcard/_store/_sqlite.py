@@ -8,6 +8,7 @@ import re
 import sqlite3
 import time
 
+from runcard._config import key_path
 from runcard._convert import dumps, loads
 from runcard._errors import StoreError
 from runcard._store import _query
@@ -85,7 +86,7 @@ class SQLiteStore:
         db = self._connection()
         config: dict[str, Any] = {}
         for revision in revisions:
-            _apply(config, revision[0], revision[1])
+            _apply(config, key_path(revision[0]), revision[1])
         with _transaction(db):
             if not fields.get("name"):
                 count = db.execute(
@@ -188,7 +189,7 @@ class SQLiteStore:
                 column = {"group": "group_name"}.get(field, field)
                 stored = dumps(list(value)) if field == "tags" else value
                 db.execute(f"UPDATE runs SET {column} = ? WHERE pk = ?", (stored, pk))
-                self._insert_revisions(db, pk, "run", [((field,), value, "api", None, None, now)])
+                self._insert_revisions(db, pk, "run", [(field, value, "api", None, None, now)])
 
     def delete_run(self, pk: int) -> None:
         db = self._connection()
@@ -203,11 +204,11 @@ class SQLiteStore:
         if row is None:
             raise StoreError(f"run {pk} is not in the store (was it deleted?)")
         document = loads(row[0])
-        for path, value, _source, detail, _step, _time in revisions:
+        for key, value, _source, detail, _step, _time in revisions:
             if detail == "removed":
-                _remove(document, path)
+                _remove(document, key_path(key))
             else:
-                _apply(document, path, value)
+                _apply(document, key_path(key), value)
         db.execute(f"UPDATE runs SET {scope} = ? WHERE pk = ?", (dumps(document), pk))
         self._insert_revisions(db, pk, scope, revisions)
 
@@ -225,17 +226,11 @@ class SQLiteStore:
     def _insert_revisions(
         db: sqlite3.Connection, pk: int, scope: str, revisions: list[Revision]
     ) -> None:
-        """One row per batch: a JSON list of [key, value, source, detail, step, time], where key
-        is the dotted key, or the list of its parts when a part holds a dot. Revisions are read
-        a run at a time, so a row per revision would only cost writes."""
-        entries = []
-        for path, value, source, detail, step, t in revisions:
-            key = ".".join(path)
-            unsplit = key.count(".") != len(path) - 1  # a part holds a dot
-            entries.append([list(path) if unsplit else key, value, source, detail, step, t])
+        """One row per batch: a JSON list of [key, value, source, detail, step, time]. Revisions
+        are read a run at a time, so a row per revision would only cost writes."""
         db.execute(
             "INSERT INTO revisions (run_pk, scope, entries) VALUES (?, ?, ?)",
-            (pk, scope, dumps(entries)),
+            (pk, scope, dumps(revisions)),
         )
 
     # -- reads -----------------------------------------------------------------------------
@@ -301,7 +296,7 @@ class SQLiteStore:
             "SELECT entries FROM revisions WHERE run_pk = ? AND scope = ? ORDER BY pk", (pk, scope)
         ):
             for key, value, source, detail, step, t in loads(entries):
-                path = key.split(".") if isinstance(key, str) else key
+                path = key_path(key)
                 result.append(
                     {
                         "key": ".".join(path),

@@ -1,0 +1,136 @@
+"""`python -m benchmarks [--quick] [--reps N] [--json FILE]`: print runcard's figures (and the
+installed peers') as a table. Exits 1 when runcard crashed or lost data, not when a target is
+missed: these are benchmarks, not timed tests."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+from benchmarks import _rows  # noqa: F401  (registers the rows)
+from benchmarks._harness import PEERS, ROWS, ChildError, Context, Figure, available_peers
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _num(value: float) -> str:
+    if value >= 100:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def _cell(fig: Figure, tool: str) -> str:
+    result = fig.tools.get(tool)
+    if result is None:
+        return "-"
+    if result.skipped:
+        return "skipped"
+    median = result.median
+    if median is None:
+        return "-"
+    text = f"{_num(median)} {fig.unit}"
+    if tool != "runcard" and fig.value is not None and median > 0:
+        text += f" ({fig.value / median:.2g}x)"
+    return text
+
+
+def _table(figures: list[Figure], peers: list[str]) -> str:
+    header = ["figure", "runcard", "target", "meets", *peers]
+    rows = [header]
+    for fig in figures:
+        meets = {True: "yes", False: "no", None: "-"}[fig.meets]
+        if fig.problems:
+            meets = "FAIL"
+        cells = [fig.title, _cell(fig, "runcard"), f"<= {_num(fig.target)} {fig.unit}", meets]
+        rows.append(cells + [_cell(fig, peer) for peer in peers])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _to_json(figures: list[Figure], reps: int, peers: list[str]) -> dict[str, Any]:
+    return {
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+        },
+        "reps": reps,
+        "peers": peers,
+        "rows": [
+            {
+                "key": fig.key,
+                "title": fig.title,
+                "unit": fig.unit,
+                "target": fig.target,
+                "value": fig.value,
+                "meets": fig.meets,
+                "problems": fig.problems,
+                "tools": {
+                    tool: {
+                        "median": result.median,
+                        "samples": [s.value for s in result.samples],
+                        "skipped": result.skipped,
+                    }
+                    for tool, result in fig.tools.items()
+                },
+            }
+            for fig in figures
+        ],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="2 repetitions per row (CI smoke)")
+    parser.add_argument("--reps", type=int, default=5, help="fresh processes per tool and row")
+    parser.add_argument("--json", metavar="FILE", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+    reps = 2 if args.quick else max(1, args.reps)
+
+    peers = available_peers()
+    ctx = Context(reps, peers, _log)
+    figures: list[Figure] = []
+    try:
+        for spec in ROWS:
+            _log(f"measuring: {spec.title}")
+            fig = Figure(spec.key, spec.title, spec.unit, spec.target)
+            try:
+                spec.fn(ctx, fig)
+            except ChildError as exc:
+                fig.problems.append(str(exc))
+            figures.append(fig)
+    finally:
+        ctx.close()
+
+    print(
+        f"runcard benchmarks: median of {reps} fresh processes per figure; "
+        f"Python {platform.python_version()}, {platform.system()}, {os.cpu_count()} CPUs"
+    )
+    if peers:
+        print("peer cells: the peer's median (runcard/peer ratio; below 1 means runcard is faster)")
+    else:
+        print(f"peers: none importable here ({', '.join(PEERS)})")
+    print()
+    print(_table(figures, peers))
+    notes = ctx.notes + [f"PROBLEM {fig.title}: {p}" for fig in figures for p in fig.problems]
+    if notes:
+        print()
+        print("\n".join(notes))
+    if args.json:
+        args.json.write_text(json.dumps(_to_json(figures, reps, peers), indent=2) + "\n")
+    return 1 if any(fig.problems for fig in figures) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

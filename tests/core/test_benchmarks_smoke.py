@@ -1,0 +1,35 @@
+"""`python -m benchmarks --quick` runs, checks runcard's data and prints every row.
+
+A smoke test only: it never asserts a timing (targets are benchmarks, not timed tests)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from helpers import REPO
+
+EXPECTED_ROWS = {"import", "init_finish", "init_finish_new_store", "config_update"}
+
+
+def test_benchmarks_quick(tmp_path: Path) -> None:
+    out = tmp_path / "figures.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNCARD_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--json", str(out)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    rows = json.loads(out.read_text())["rows"]
+    assert {r["key"] for r in rows} >= EXPECTED_ROWS
+    for r in rows:
+        assert r["title"] in result.stdout
+        assert r["problems"] == []
+        assert len(r["tools"]["runcard"]["samples"]) == 2
