@@ -270,8 +270,10 @@ def test_numpy_values_become_python_numbers_and_lists() -> None:
     assert saved["big"].startswith("<numpy.ndarray shape=(200, 200)")
 
 
+@pytest.mark.absl
 def test_absl_flags_are_recorded_with_cli_or_default_source_and_help() -> None:
-    flags = pytest.importorskip("absl.flags")
+    from absl import flags
+
     values = flags.FlagValues()
     flags.DEFINE_string("model", None, "Model to run", flag_values=values)
     flags.DEFINE_integer("epochs", 10, "Epochs", flag_values=values)
@@ -285,8 +287,10 @@ def test_absl_flags_are_recorded_with_cli_or_default_source_and_help() -> None:
     assert saved.descriptions["model"] == "Model to run"
 
 
+@pytest.mark.absl
 def test_unparsed_absl_flags_record_their_defaults_with_a_warning() -> None:
-    flags = pytest.importorskip("absl.flags")
+    from absl import flags
+
     values = flags.FlagValues()
     flags.DEFINE_integer("epochs", 10, "Epochs", flag_values=values)
     run = runcard.init(project="p")

@@ -162,10 +162,10 @@ def test_config_edited_through_the_api_after_the_run_finished_is_an_api_revision
     assert [(row["_step"], row["loss"]) for row in run.history(pandas=False)] == [(0, 0.25)]
 
 
+@pytest.mark.absl
 def test_absl_flag_given_on_the_command_line_is_recorded_with_its_help(
     store_dir: Path, api: runcard.Api
 ) -> None:
-    pytest.importorskip("absl")
     run_example(store_dir, "absl_flags.py", "--model", "resnet")
 
     run = only_run(api, "config_example")
@@ -175,10 +175,10 @@ def test_absl_flag_given_on_the_command_line_is_recorded_with_its_help(
     assert run.descriptions["model"] == "실행할 모델"
 
 
+@pytest.mark.absl
 def test_absl_flag_left_at_its_default_is_recorded_as_a_default(
     store_dir: Path, api: runcard.Api
 ) -> None:
-    pytest.importorskip("absl")
     run_example(store_dir, "absl_flags.py")
 
     run = only_run(api, "config_example")
