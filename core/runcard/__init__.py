@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from runcard import _state
 from runcard._api import Api, ApiRun, Project
+from runcard._config import SOURCES as CONFIG_SOURCES
 from runcard._config import Config, ConfigDict, ConfigWarning
 from runcard._errors import (
     ConfigError,
@@ -39,6 +40,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Api",
     "ApiRun",
+    "CONFIG_SOURCES",
     "Config",
     "ConfigDict",
     "ConfigError",

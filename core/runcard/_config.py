@@ -266,17 +266,31 @@ class Config:
 
     __delattr__ = __delitem__
 
-    def update(self, d: Any = None, allow_val_change: bool | None = None) -> None:
+    def update(
+        self,
+        d: Any = None,
+        allow_val_change: bool | None = None,
+        *,
+        source: str = "code",
+        descriptions: dict[str, str] | None = None,
+    ) -> None:
         """Set several keys from a dict, an argparse Namespace, absl/TF flags, or any mapping-like
-        object. `allow_val_change=False` refuses changes to existing values (nothing applied)."""
+        object. `allow_val_change=False` refuses changes to existing values (nothing applied).
+
+        Framework adapters pass `source` (one of `runcard.CONFIG_SOURCES`, such as "lightning")
+        so provenance says where the values came from, and `descriptions` ({key: help text})."""
+        if source not in SOURCES:
+            raise ValueError(f"config source {source!r} is not one of {', '.join(SOURCES)}")
+        if descriptions:
+            self._describe({str(k): str(v) for k, v in descriptions.items()})
         if d is None:
             return
         if type(d) is dict:  # the common case: no mapping-like to unwrap, no flags to split
-            self._write(d, "code", allow_val_change=allow_val_change)
+            self._write(d, source, allow_val_change=allow_val_change)
             return
-        for source, values, descriptions in _sourced(d, "code"):
-            self._write(values, source, allow_val_change=allow_val_change)
-            self._describe(descriptions)
+        for found_source, values, found_descriptions in _sourced(d, source):
+            self._write(values, found_source, allow_val_change=allow_val_change)
+            self._describe(found_descriptions)
 
     def setdefaults(self, d: Any) -> None:
         """Set the keys of `d` that the config does not hold yet."""
@@ -466,15 +480,20 @@ def _mapping_of(d: Any) -> dict[Any, Any]:
 
 
 def _sourced(d: Any, default_source: str) -> list[tuple[str, dict[Any, Any], dict[str, str]]]:
-    """Split a config source into (source, values, descriptions) groups."""
+    """Split a config source into (source, values, descriptions) groups. Script-level writes
+    ("code", "init") of flags and Namespaces are told apart as absl / argparse; an adapter's
+    explicit source is kept."""
+    inferred = default_source in ("code", "init")
     flags = _flag_values(d)
     if flags is not None:
+        helps = {k: h for k, (_, _, h) in flags.items() if h}
+        if not inferred:
+            return [(default_source, {k: v for k, (v, _, _) in flags.items()}, helps)]
         given = {k: v for k, (v, present, _) in flags.items() if present}
         defaults = {k: v for k, (v, present, _) in flags.items() if not present}
-        helps = {k: h for k, (_, _, h) in flags.items() if h}
         return [("absl-cli", given, helps), ("absl-default", defaults, {})]
-    source = "argparse" if type(d).__name__ == "Namespace" else default_source
-    return [(source, _mapping_of(d), {})]
+    namespace = type(d).__name__ == "Namespace"
+    return [("argparse" if inferred and namespace else default_source, _mapping_of(d), {})]
 
 
 def _flag_values(d: Any) -> dict[str, tuple[Any, bool, str | None]] | None:

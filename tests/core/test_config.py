@@ -297,3 +297,19 @@ def test_unparsed_absl_flags_record_their_defaults_with_a_warning() -> None:
     with pytest.warns(runcard.ConfigWarning, match="not parsed"):
         run.config.update(values)
     assert stored(run).config == {"epochs": 10}
+
+
+def test_adapters_name_their_source_and_descriptions() -> None:
+    run = runcard.init(project="p", config={"lr": 0.1})
+    run.config.update(
+        argparse.Namespace(layers=4, lr=0.1),
+        source="lightning",
+        descriptions={"layers": "Number of layers"},
+    )
+    with pytest.raises(ValueError, match="'somewhere' is not one of"):
+        run.config.update({"x": 1}, source="somewhere")
+    saved = stored(run)
+    assert saved.config == {"lr": 0.1, "layers": 4}
+    assert saved.provenance()["layers"][0]["source"] == "lightning"
+    assert saved.descriptions == {"layers": "Number of layers"}
+    assert "lightning" in runcard.CONFIG_SOURCES
