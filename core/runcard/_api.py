@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import repeat
+
 from runcard import _settings
 from runcard._config import _leaves, revision_key
 from runcard._convert import Conversion, to_config_value
@@ -158,16 +160,19 @@ class ApiRun:
         return result
 
     def scan_history(self, keys: list[str] | None = None) -> Iterator[dict[str, Any]]:
-        for row in self._store.history(self._pk):
-            if keys is None:
-                yield row
-            elif all(k in row for k in keys):
-                yield {k: row[k] for k in ("_step", *keys)}
+        """Every history row in logged order, with `_step` and `_timestamp`; with `keys`, only
+        the rows that hold all of them, restricted to them (and `_step`)."""
+        for steps, times, columns in self._store.history(self._pk, keys):
+            yield from _chunk_rows(steps, times, columns, keys)
 
     def history(
         self, keys: list[str] | None = None, samples: int | None = None, pandas: bool = True
     ) -> Any:
-        rows = list(self.scan_history(keys))
+        """The history as a pandas DataFrame (`pandas=False`: a list of row dicts), optionally
+        thinned to about `samples` evenly spaced rows."""
+        rows: list[dict[str, Any]] = []
+        for steps, times, columns in self._store.history(self._pk, keys):
+            rows.extend(_chunk_rows(steps, times, columns, keys))
         if samples is not None and len(rows) > samples > 0:
             stride = len(rows) / samples
             rows = [rows[int(i * stride)] for i in range(samples)]
@@ -180,6 +185,17 @@ class ApiRun:
                 "history(pandas=True) needs pandas: pip install pandas, or pass pandas=False"
             ) from None
         return pd.DataFrame(rows)
+
+    def metric(self, key: str) -> tuple[list[int], list[Any]]:
+        """(steps, values) of one logged key, read without touching the other keys."""
+        steps_out: list[int] = []
+        values_out: list[Any] = []
+        for steps, _times, columns in self._store.history(self._pk, [key]):
+            if key in columns:
+                positions, values = columns[key]
+                steps_out.extend(steps[p] for p in positions)
+                values_out.extend(values)
+        return steps_out, values_out
 
     # -- edits -----------------------------------------------------------------------------
     def update(self) -> None:
@@ -205,6 +221,28 @@ class ApiRun:
         if row is None:
             raise RunNotFoundError(f"run {self.path} is no longer in the store")
         self._load(row)
+
+
+def _chunk_rows(
+    steps: list[int],
+    times: list[float],
+    columns: dict[str, tuple[Any, list[Any]]],
+    keys: list[str] | None,
+) -> list[dict[str, Any]]:
+    """The row dicts of one stored chunk; with `keys`, the rows holding all of them."""
+    # keys present in every row build the rows in one pass; the others fill in after
+    dense = [k for k, (positions, _) in columns.items() if isinstance(positions, range)]
+    names = ("_step", "_timestamp", *dense)
+    values = zip(steps, times, *(columns[k][1] for k in dense))  # noqa: B905
+    rows: list[dict[str, Any]] = list(map(dict, map(zip, repeat(names), values)))
+    for key, (positions, column) in columns.items():
+        if not isinstance(positions, range):
+            for position, value in zip(positions, column, strict=True):
+                rows[position][key] = value
+    if keys is None:
+        return rows
+    wanted = ("_step", *keys)
+    return [{k: row[k] for k in wanted} for row in rows if all(k in row for k in keys)]
 
 
 def _diff(old: dict[str, Any], new: dict[str, Any], what: str, now: float) -> list[Revision]:

@@ -3,49 +3,86 @@
 Numbers (ints stay ints, floats keep NaN and ±inf), bools, strings and None are stored as they
 are; numpy / torch / jax scalars and one-element arrays become Python numbers through `.item()`;
 nested dicts are flattened with dots (`{"train": {"loss": 1}}` logs `train.loss`). Anything else
-is a `TypeError` that names the key.
+(a larger array, an image, a model) is stored as a short text form such as
+`<numpy.ndarray shape=(3,) dtype=float32>`, with one warning per key: logging never raises on a
+value, because the values are read on the writer thread, after `log()` has returned.
 """
 
 from __future__ import annotations
+
+import warnings
+
+from runcard._convert import Conversion, to_config_value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
 _PLAIN = (int, float, bool, str, type(None))
+_PLAIN_TYPES = frozenset(_PLAIN)
+_STR = frozenset((str,))
 
 
-def metric_value(key: object, value: Any) -> Any:
-    if type(value) in _PLAIN:
+class MetricWarning(UserWarning):
+    """A logged value that runcard stored as text because it has no metric form."""
+
+
+def metric_value(key: str, value: Any, warned: set[str]) -> Any:
+    kind = type(value)
+    if kind in _PLAIN:
         return value
     item = getattr(value, "item", None)
     if callable(item):
         try:
             value = item()
-        except (ValueError, RuntimeError):
-            raise TypeError(
-                f"log(): {key!r} holds an array with more than one element; log a number "
-                "(reduce it first, e.g. .mean())"
-            ) from None
+        except (ValueError, RuntimeError, TypeError):  # more than one element
+            return _as_text(key, value, warned)
         if type(value) in _PLAIN:
             return value
-    for kind in (int, float, str):  # subclasses: IntEnum, numpy.float64, StrEnum ...
-        if isinstance(value, kind):
-            return kind(value)
-    raise TypeError(
-        f"log(): {key!r} is a {type(value).__module__}.{type(value).__qualname__}; runcard logs "
-        "numbers, bools, strings and None (and dicts of them)"
-    )
+    for plain in (bool, int, float, str):  # subclasses: IntEnum, numpy.float64, StrEnum ...
+        if isinstance(value, plain):
+            return plain(value)
+    return _as_text(key, value, warned)
 
 
-def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+def _as_text(key: str, value: Any, warned: set[str]) -> str:
+    conversion = Conversion()
+    text = to_config_value(value, key, conversion)
+    if not isinstance(text, str):  # a list or dict: logged as its JSON-like text
+        text = str(text)
+    if key not in warned:
+        warned.add(key)
+        warnings.warn(
+            f"log(): {key!r} holds a {type(value).__module__}.{type(value).__qualname__}; "
+            f"runcard stores it as the text {text[:80]!r} (log numbers, bools, strings or None)",
+            MetricWarning,
+            stacklevel=2,
+        )
+    return text
+
+
+def flatten(data: dict[Any, Any], warned: set[str], prefix: str = "") -> dict[str, Any]:
+    """One flat row: nested dicts joined with dots, every value in its stored form. A row that
+    is flat and plain already (the usual case) is returned as it is."""
+    if _PLAIN_TYPES.issuperset(map(type, data.values())) and _STR.issuperset(map(type, data)):
+        return data if not prefix else {prefix + k: v for k, v in data.items()}
     row: dict[str, Any] = {}
     for key, value in data.items():
-        if not isinstance(key, str):
-            raise TypeError(f"log(): keys must be strings; got {key!r} ({type(key).__name__})")
-        name = prefix + key
-        if isinstance(value, dict):
-            row.update(flatten(value, name + "."))
+        name = prefix + (key if type(key) is str else str(key))
+        if type(value) in _PLAIN:
+            row[name] = value
+        elif isinstance(value, dict):
+            row.update(flatten(value, warned, name + "."))
         else:
-            row[name] = metric_value(name, value)
+            row[name] = metric_value(name, value, warned)
     return row
+
+
+def merge_flat(row: dict[str, Any], data: dict[Any, Any], prefix: str = "") -> None:
+    """Merge `data` into `row` with nested dicts flattened to dotted keys; values untouched."""
+    for key, value in data.items():
+        name = prefix + (key if type(key) is str else str(key))
+        if isinstance(value, dict):
+            merge_flat(row, value, name + ".")
+        else:
+            row[name] = value

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import os
-import time
+from time import time as _now
 
 from runcard import _state
 from runcard._config import Config
 from runcard._errors import UsageError
-from runcard._metrics import flatten
+from runcard._history import History
+from runcard._metrics import merge_flat
 from runcard._summary import Summary
+from runcard._writer import MAX_QUEUED
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from types import TracebackType
     from typing import Any
 
-    from runcard._store import Store
     from runcard._writer import Writer
 
 
@@ -39,8 +40,7 @@ class Run:
         root: str,
         config: Config,
         summary: Summary,
-        store: Store | None = None,
-        run_pk: int | None = None,
+        history: History,
         writer: Writer | None = None,
         step: int = 0,
     ) -> None:
@@ -56,12 +56,14 @@ class Run:
         self.config = config
         self.summary = summary
         self._root = root
-        self._store = store
-        self._pk = run_pk
         self._writer = writer
         self._step = step
-        self._row: dict[str, Any] = {}
+        self._row: dict[str, Any] = {}  # the row being accumulated (commit=False, step=)
         self._finished = False
+        self._history = history
+        self._entries = history.queue
+        self._make_room = writer.make_room if writer is not None else history.process
+        summary._settle = history.process
         if writer is not None:
             object.__setattr__(config, "_sink", writer.put_config)
             summary._sink = writer.put_summary
@@ -97,35 +99,53 @@ class Run:
     ) -> None:
         """Record metrics. Each call is a new row unless `commit=False` (accumulate into the
         current row) or `step=` names the row; a step lower than the current one is stored as
-        its own row, never dropped."""
+        its own row, never dropped. Values are read on the writer thread: don't mutate nested
+        dicts after logging them."""
+        if type(data) is not dict and not isinstance(data, dict):
+            raise TypeError(f"log() takes a dict of metrics, got {type(data).__name__}")
+        if step is None and commit is None and not self._row and not self._finished:
+            entries = self._entries  # the common case: one call, one row
+            entries.append((self._step, _now(), data.copy()))
+            self._step += 1
+            if len(entries) > MAX_QUEUED:
+                self._make_room()
+            return
+        self._log_row(data, step, commit)
+
+    def _log_row(self, data: dict[str, Any], step: int | None, commit: bool | None) -> None:
         if self._finished:
             raise UsageError(f"run {self.path} is finished; start a new one with runcard.init()")
-        if not isinstance(data, dict):
-            raise TypeError(f"log() takes a dict of metrics, got {type(data).__name__}")
-        row = flatten(data)
         if step is not None:
             if isinstance(step, bool) or not isinstance(step, int):
                 raise TypeError(f"log(step=...) must be an int, got {step!r}")
-            if step < self._step:
-                self._emit(step, row)
+            if step < self._step:  # an earlier step: its own row, the current one stays open
+                self._entries.append((step, _now(), data.copy()))
                 return
             if step > self._step:
                 self._commit()
                 self._step = step
-        self._row.update(row)
+        merge_flat(self._row, data)
         if commit is True or (commit is None and step is None):
             self._commit()
 
     def _commit(self) -> None:
         if self._row:
-            self._emit(self._step, self._row)
+            self._entries.append((self._step, _now(), self._row))
             self._row = {}
             self._step += 1
 
-    def _emit(self, step: int, row: dict[str, Any]) -> None:
-        self.summary._logged(row)
-        if self._writer is not None:
-            self._writer.put_history((step, time.time(), row))
+    def define_metric(
+        self, name: str, step_metric: str | None = None, summary: str | None = None, **_: Any
+    ) -> None:
+        """`summary="min" | "max" | "mean" | "last"` makes the summary of `name` that aggregate
+        of its logged values. Other wandb arguments (`step_metric`, `goal`, ...) are accepted
+        and have no effect."""
+        if summary is None:
+            return
+        kinds = ("min", "max", "mean", "last")
+        if summary not in kinds:
+            raise ValueError(f"define_metric({name!r}, summary={summary!r}): use one of {kinds}")
+        self._history.define_summary(name, summary)
 
     # -- end -------------------------------------------------------------------------------
     def finish(self, exit_code: int | None = None) -> None:
@@ -138,7 +158,8 @@ class Run:
             _state.live_runs.remove(self)
         if _state.current_run.get() is self:
             _state.current_run.set(None)
-        if self._writer is None or self._store is None or self._pk is None:
+        if self._writer is None:
+            self._history.process()
             return
         if self.config._descriptions:
             self._writer.put_descriptions(dict(self.config._descriptions))

@@ -9,6 +9,7 @@ import time
 from runcard import _settings, _state
 from runcard._config import Config, _sourced, key_path
 from runcard._errors import RunNotFoundError, UsageError
+from runcard._history import History
 from runcard._host import git_metadata, host_metadata
 from runcard._names import name_stem, new_run_id
 from runcard._run import Run
@@ -95,6 +96,7 @@ def init(
             root=root,
             config=config_obj,
             summary=summary,
+            history=History(summary._values, summary._pinned, keep_rows=False),
         )
         object.__setattr__(config_obj, "_sink", None)
         _make_current(run)
@@ -103,7 +105,7 @@ def init(
     store = open_store(root)
     host = host_metadata()
     existing = store.find_run(entity, project, run_id) if id else None
-    step = 0
+    step = first_chunk = 0
     if existing is not None:
         if resume in (None, False, "never"):
             store.close()
@@ -113,8 +115,8 @@ def init(
             )
         pk = existing["pk"]
         store.reopen_run(pk, heartbeat, host)
-        last = store.last_step(pk)
-        step = 0 if last is None else last + 1
+        last_step, first_chunk = store.history_end(pk)
+        step = 0 if last_step is None else last_step + 1
         name = existing["name"]
         resumed = Config(allow_val_change=allow_val_change)
         resumed._load(existing["config"])
@@ -149,7 +151,8 @@ def init(
         pk = store.create_run(fields, collected)
         name = fields["name"]
         revisions = []
-    writer = Writer(store, pk, heartbeat, summary._pinned)
+    history = History(summary._values, summary._pinned, first_chunk=first_chunk)
+    writer = Writer(store, pk, heartbeat, history)
     run = Run(
         id=run_id,
         name=name or "",
@@ -163,8 +166,7 @@ def init(
         root=root,
         config=config_obj,
         summary=summary,
-        store=store,
-        run_pk=pk,
+        history=history,
         writer=writer,
         step=step,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from runcard._metrics import flatten
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -11,68 +13,78 @@ if TYPE_CHECKING:
 class Summary:
     """Dict-like. `summary["best_acc"] = 0.9` pins a value: later `log()` calls no longer move it."""
 
-    __slots__ = ("_pinned", "_sink", "_values")
+    __slots__ = ("_pinned", "_settle", "_sink", "_values")
 
     def __init__(self, sink: Callable[[dict[str, Any]], None] | None = None) -> None:
         self._values: dict[str, Any] = {}
         self._pinned: set[str] = set()
         self._sink = sink
+        # folds in what log() queued, so a read right after log() sees the logged value
+        self._settle: Callable[[], None] = _nothing
 
     def __getitem__(self, key: str) -> Any:
+        self._settle()
         return self._values[key]
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
+        self._settle()
         try:
             return self._values[name]
         except KeyError:
             raise AttributeError(f"summary has no key {name!r}") from None
 
     def get(self, key: str, default: Any = None) -> Any:
+        self._settle()
         return self._values.get(key, default)
 
     def __contains__(self, key: object) -> bool:
+        self._settle()
         return key in self._values
 
     def __iter__(self) -> Iterator[str]:
+        self._settle()
         return iter(list(self._values))
 
     def __len__(self) -> int:
+        self._settle()
         return len(self._values)
 
     def keys(self) -> list[str]:
+        self._settle()
         return list(self._values)
 
     def items(self) -> list[tuple[str, Any]]:
+        self._settle()
         return list(self._values.items())
 
     def values(self) -> list[Any]:
+        self._settle()
         return list(self._values.values())
 
     def as_dict(self) -> dict[str, Any]:
+        self._settle()
         return dict(self._values)
 
     def __repr__(self) -> str:
+        self._settle()
         return f"Summary({self._values!r})"
 
     def __setitem__(self, key: str, value: Any) -> None:
         self.update({key: value})
 
     def update(self, values: dict[str, Any]) -> None:
-        from runcard._metrics import metric_value
-
-        converted = {str(k): metric_value(k, v) for k, v in values.items()}
+        self._settle()  # values logged before this write are folded in before the pin
+        converted = flatten(values, set())
         self._values.update(converted)
         self._pinned.update(converted)
         if self._sink is not None:
             self._sink(converted)
 
-    def _logged(self, row: dict[str, Any]) -> None:
-        """A committed history row moves the keys the user has not pinned."""
-        if self._pinned:
-            row = {k: v for k, v in row.items() if k not in self._pinned}
-        self._values.update(row)
-
     def _load(self, values: dict[str, Any]) -> None:
         self._values.update(values)
+
+
+def _nothing() -> None:
+    pass

@@ -1,9 +1,12 @@
 """The background writer: the only thread that writes a live run to the store.
 
-Callers append items to a deque (no lock, no disk); the writer thread wakes every
-`FLUSH_SECONDS`, takes everything queued, and writes it in one transaction. A store error keeps
-the batch queued and is retried with backoff; it is reported once as a warning and surfaces as a
-`StoreError` at `close()`. `flush()` waits on an event set by the thread, never on a sleep.
+Callers append items to deques (no lock, no disk): config revisions and summary edits to the
+writer's queue, `log()` entries to the run's `History`. The writer thread wakes every
+`FLUSH_SECONDS`, turns logged entries into columns, and writes everything new in one
+transaction. A store error keeps the data and is retried with backoff; it is reported once as a
+warning and surfaces as a `StoreError` at `close()`. `flush()` waits on an event set by the
+thread, never on a sleep. When more than MAX_QUEUED log entries wait, `log()` waits for the
+thread to take them (back-pressure keeps memory flat; the thread never waits on a caller).
 """
 
 from __future__ import annotations
@@ -20,25 +23,29 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from runcard._history import Chunk, History
     from runcard._store import Store
 
 FLUSH_SECONDS = 0.02
 MAX_BACKOFF_SECONDS = 2.0
 CLOSE_RETRY_SECONDS = 10.0
 
-CONFIG, HISTORY, SUMMARY, DESCRIPTIONS, HOST, MARK = range(6)
+MAX_QUEUED = 20_000
+
+CONFIG, SUMMARY, DESCRIPTIONS, HOST, MARK = range(5)
 
 
 class Writer:
     def __init__(
-        self, store: Store, run_pk: int, heartbeat_seconds: float, pinned: set[str]
+        self, store: Store, run_pk: int, heartbeat_seconds: float, history: History
     ) -> None:
         self._store = store
-        self._pinned = pinned  # summary keys the user set: logged values don't move them
         self._run_pk = run_pk
         self._heartbeat_seconds = heartbeat_seconds
+        self._history = history
         self._queue: deque[tuple[int, Any]] = deque()
         self._wake = threading.Event()
+        self._room = threading.Event()
         self._closing = False
         self._final: tuple[str, int | None] = ("finished", None)
         self._done = threading.Event()
@@ -50,9 +57,6 @@ class Writer:
     def put_config(self, revisions: list[Any]) -> None:
         self._queue.append((CONFIG, revisions))
 
-    def put_history(self, row: tuple[int, float, dict[str, Any]]) -> None:
-        self._queue.append((HISTORY, row))
-
     def put_summary(self, values: dict[str, Any]) -> None:
         self._queue.append((SUMMARY, values))
 
@@ -62,6 +66,14 @@ class Writer:
     def put_host(self, facts: Any) -> None:
         """`facts`: a dict, or a callable run on the writer thread (for slow facts)."""
         self._queue.append((HOST, facts))
+
+    def make_room(self) -> None:
+        """Back-pressure for `log()`: wait until the thread has taken the queued entries."""
+        queue = self._history.queue
+        while len(queue) > MAX_QUEUED // 2 and self._thread.is_alive():
+            self._room.clear()
+            self._wake.set()
+            self._room.wait(0.1)
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything put so far is written; False on timeout or store error."""
@@ -80,7 +92,7 @@ class Writer:
         self._done.wait()
         if self._error is not None and self._unwritten:
             raise StoreError(
-                f"{self._unwritten} queued writes could not be stored: {self._error}"
+                f"{self._unwritten} values could not be stored: {self._error}"
             ) from self._error
 
     # -- the thread ------------------------------------------------------------------------
@@ -94,51 +106,62 @@ class Writer:
                 self._error = self._error or exc
         finally:
             self._done.set()
+            self._room.set()
             self._store.close()
 
     def _write_until_closed(self) -> None:
+        history = self._history
         pending: list[tuple[int, Any]] = []
         next_beat = time.monotonic() + self._heartbeat_seconds
-        backoff = FLUSH_SECONDS
+        backoff = 0.0
         give_up_at: float | None = None
         while True:
-            self._wake.wait(FLUSH_SECONDS if not pending else backoff)
+            self._wake.wait(max(FLUSH_SECONDS, backoff))
             self._wake.clear()
             closing = self._closing
+            history.process()
+            self._room.set()
             queue = self._queue
             for _ in range(len(queue)):
                 pending.append(queue.popleft())
             marks = [item for kind, item in pending if kind == MARK]
+            encoded, chunks, summary = history.take()
             now = time.monotonic()
             beat = now >= next_beat
-            if pending or beat:
+            if pending or encoded or summary or beat:
+                batch = _batch(pending)
+                batch.history = encoded
+                batch.summary = {**summary, **batch.summary}  # what the user set wins
                 try:
-                    self._store.write_batch(
-                        self._run_pk, _batch(pending, self._pinned), heartbeat=beat
-                    )
-                except Exception as exc:  # the store is unusable for now: keep the batch
-                    self._report(exc, pending)
-                    backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
-                    if closing:
-                        give_up_at = give_up_at or now + CLOSE_RETRY_SECONDS
-                        if now >= give_up_at:
-                            break
+                    self._store.write_batch(self._run_pk, batch, heartbeat=beat)
+                except Exception as exc:  # the store is unusable for now: keep everything
+                    history.restore_summary(summary)
+                    self._report(exc, pending, chunks)
+                    backoff = min(max(backoff * 2, FLUSH_SECONDS), MAX_BACKOFF_SECONDS)
                     for mark in marks:
                         mark.set()  # flush() returns False: _unwritten > 0
                     pending = [(k, i) for k, i in pending if k != MARK]
+                    if closing:
+                        give_up_at = give_up_at or now + CLOSE_RETRY_SECONDS
+                        if now >= give_up_at:
+                            return
                     continue
+                history.stored(chunks, encoded)
                 self._unwritten = 0
-                backoff = FLUSH_SECONDS
+                backoff = 0.0
                 pending = []
                 for mark in marks:
                     mark.set()
                 if beat:
                     next_beat = now + self._heartbeat_seconds
-            if closing and not self._queue:
-                break
+            if closing and not self._queue and not history.queue:
+                return
 
-    def _report(self, exc: BaseException, pending: list[tuple[int, Any]]) -> None:
-        self._unwritten = sum(1 for kind, _ in pending if kind != MARK)
+    def _report(
+        self, exc: BaseException, pending: list[tuple[int, Any]], chunks: list[Chunk]
+    ) -> None:
+        rows = sum(len(chunk.steps) - chunk.stored_rows for chunk in chunks)
+        self._unwritten = rows + sum(1 for kind, _ in pending if kind != MARK)
         if self._error is None:
             warnings.warn(
                 f"runcard could not write to its store ({exc}); retrying in the background. "
@@ -149,17 +172,11 @@ class Writer:
         self._error = exc
 
 
-def _batch(pending: list[tuple[int, Any]], pinned: set[str]) -> Batch:
+def _batch(pending: list[tuple[int, Any]]) -> Batch:
     batch = Batch()
     for kind, item in pending:
         if kind == CONFIG:
             batch.revisions.extend(item)
-        elif kind == HISTORY:
-            batch.history.append(item)
-            row = item[2]
-            batch.summary.update(
-                row if not pinned else {k: v for k, v in row.items() if k not in pinned}
-            )
         elif kind == SUMMARY:
             batch.summary.update(item)
         elif kind == DESCRIPTIONS:

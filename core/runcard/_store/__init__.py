@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from typing import Any, Protocol
 
     from runcard._config import Revision
+    from runcard._history import EncodedChunk
 
     class Store(Protocol):
         path: str
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
             self, entity: str | None, project: str | None, run_id: str
         ) -> dict[str, Any] | None: ...
         def reopen_run(self, pk: int, heartbeat_interval: float, host: dict[str, Any]) -> None: ...
-        def last_step(self, pk: int) -> int | None: ...
+        def history_end(self, pk: int) -> tuple[int | None, int]: ...
         def write_batch(self, pk: int, batch: Batch, heartbeat: bool = False) -> None: ...
         def finish_run(self, pk: int, state: str, exit_code: int | None) -> None: ...
         def query_runs(
@@ -34,7 +35,9 @@ if TYPE_CHECKING:
         ) -> list[dict[str, Any]]: ...
         def projects(self) -> list[tuple[str, str, int]]: ...
         def revisions(self, pk: int, scope: str) -> list[dict[str, Any]]: ...
-        def history(self, pk: int) -> list[dict[str, Any]]: ...
+        def history(
+            self, pk: int, keys: list[str] | None = None
+        ) -> list[tuple[list[int], list[float], dict[str, tuple[Any, list[Any]]]]]: ...
         def edit_run(
             self,
             pk: int,
@@ -53,7 +56,7 @@ class Batch:
 
     def __init__(self) -> None:
         self.revisions: list[Revision] = []
-        self.history: list[tuple[int, float, dict[str, Any]]] = []
+        self.history: list[EncodedChunk] = []
         self.summary: dict[str, Any] = {}
         self.descriptions: dict[str, str] = {}
         self.host: dict[str, Any] = {}

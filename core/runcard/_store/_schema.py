@@ -42,13 +42,27 @@ MIGRATIONS: list[list[str]] = [
             entries TEXT NOT NULL
         )""",
         "CREATE INDEX IF NOT EXISTS revisions_by_run ON revisions (run_pk, scope)",
-        """CREATE TABLE IF NOT EXISTS history (
+        # history in chunks of up to 1024 rows: steps and times here (delta-encoded, zlib) ...
+        """CREATE TABLE IF NOT EXISTS history_chunks (
             run_pk INTEGER NOT NULL,
-            step INTEGER NOT NULL,
-            time REAL NOT NULL,
-            data TEXT NOT NULL
-        )""",
-        "CREATE INDEX IF NOT EXISTS history_by_run ON history (run_pk, step)",
+            chunk INTEGER NOT NULL,
+            rows INTEGER NOT NULL,
+            min_step INTEGER NOT NULL,
+            max_step INTEGER NOT NULL,
+            steps BLOB NOT NULL,
+            times BLOB NOT NULL,
+            PRIMARY KEY (run_pk, chunk)
+        ) WITHOUT ROWID""",
+        # ... and each key's values in its own row, so one key is read without the others
+        """CREATE TABLE IF NOT EXISTS history_columns (
+            run_pk INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            chunk INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            positions BLOB,
+            data BLOB NOT NULL,
+            PRIMARY KEY (run_pk, key, chunk)
+        ) WITHOUT ROWID""",
     ],
 ]
 

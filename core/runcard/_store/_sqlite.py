@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sqlite3
@@ -11,6 +10,7 @@ import time
 from runcard._config import key_path
 from runcard._convert import dumps, loads
 from runcard._errors import StoreError
+from runcard._history import decode_column, decode_positions, decode_steps, decode_times
 from runcard._store import _query
 from runcard._store._schema import MIGRATIONS, VERSION
 
@@ -152,10 +152,25 @@ class SQLiteStore:
                 self._merge_json(db, pk, "descriptions", batch.descriptions)
             if batch.host:
                 self._merge_json(db, pk, "host", batch.host)
-            if batch.history:
+            for chunk in batch.history:
+                db.execute(
+                    "INSERT OR REPLACE INTO history_chunks"
+                    " (run_pk, chunk, rows, min_step, max_step, steps, times)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        pk,
+                        chunk.index,
+                        chunk.rows,
+                        chunk.min_step,
+                        chunk.max_step,
+                        chunk.steps,
+                        chunk.times,
+                    ),
+                )
                 db.executemany(
-                    "INSERT INTO history (run_pk, step, time, data) VALUES (?, ?, ?, ?)",
-                    [(pk, step, t, json.dumps(row)) for step, t, row in batch.history],
+                    "INSERT OR REPLACE INTO history_columns"
+                    " (run_pk, key, chunk, kind, positions, data) VALUES (?, ?, ?, ?, ?, ?)",
+                    [(pk, key, chunk.index, *column) for key, *column in chunk.columns],
                 )
             db.execute("UPDATE runs SET heartbeat_at = ? WHERE pk = ?", (time.time(), pk))
 
@@ -194,7 +209,8 @@ class SQLiteStore:
     def delete_run(self, pk: int) -> None:
         db = self._connection()
         with _transaction(db):
-            for table, column in (("history", "run_pk"), ("revisions", "run_pk"), ("runs", "pk")):
+            tables = ("history_chunks", "history_columns", "revisions")
+            for table, column in (*((t, "run_pk") for t in tables), ("runs", "pk")):
                 db.execute(f"DELETE FROM {table} WHERE {column} = ?", (pk,))
 
     def _apply_revisions(
@@ -310,22 +326,41 @@ class SQLiteStore:
                 )
         return result
 
-    def history(self, pk: int) -> list[dict[str, Any]]:
+    def history(
+        self, pk: int, keys: list[str] | None = None
+    ) -> list[tuple[list[int], list[float], dict[str, tuple[list[int] | range, list[Any]]]]]:
+        """The run's history, chunk by chunk: (steps, times, {key: (row positions, values)}),
+        reading only the columns of `keys` when given."""
         db = self._connection()
-        return [
-            {**json.loads(data), "_step": step, "_timestamp": t}
-            for step, t, data in db.execute(
-                "SELECT step, time, data FROM history WHERE run_pk = ? ORDER BY rowid", (pk,)
-            )
-        ]
+        chunks: dict[int, tuple[list[int], list[float], dict[str, Any]]] = {}
+        rows_of: dict[int, int] = {}
+        for chunk, rows, steps, times in db.execute(
+            "SELECT chunk, rows, steps, times FROM history_chunks WHERE run_pk = ? ORDER BY chunk",
+            (pk,),
+        ):
+            chunks[chunk] = (decode_steps(steps), decode_times(times), {})
+            rows_of[chunk] = rows
+        query = "SELECT key, chunk, kind, positions, data FROM history_columns WHERE run_pk = ?"
+        params: list[Any] = [pk]
+        if keys is not None:
+            query += f" AND key IN ({', '.join('?' * len(keys))})"
+            params.extend(keys)
+        for key, chunk, kind, positions, data in db.execute(query, params):
+            if chunk in chunks:
+                chunks[chunk][2][key] = (
+                    decode_positions(positions, rows_of[chunk]),
+                    decode_column(kind, data),
+                )
+        return list(chunks.values())
 
-    def last_step(self, pk: int) -> int | None:
-        row = (
+    def history_end(self, pk: int) -> tuple[int | None, int]:
+        """(the last step logged, the next chunk number) of a run, to resume it."""
+        last_step, chunks = (
             self._connection()
-            .execute("SELECT max(step) FROM history WHERE run_pk = ?", (pk,))
+            .execute("SELECT max(max_step), max(chunk) FROM history_chunks WHERE run_pk = ?", (pk,))
             .fetchone()
         )
-        return None if row[0] is None else int(row[0])
+        return last_step, 0 if chunks is None else chunks + 1
 
 
 def _run_dict(row: dict[str, Any]) -> dict[str, Any]:

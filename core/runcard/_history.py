@@ -1,0 +1,264 @@
+"""From `log()` calls to stored columns.
+
+The caller appends raw entries `(step, time, data)` to a deque and returns. The writer thread
+(and a summary read, which must see every value logged before it) calls `process()`, which turns
+entries into rows: flattened, converted, appended column by column to the open `Chunk`, and
+folded into the summary. A chunk holds up to CHUNK_ROWS rows; the open one is rewritten on each
+flush until it is full, so a crash loses at most one flush interval.
+
+A stored chunk is one row of `history_chunks` (its steps and times) and one row per key of
+`history_columns` (the key's values, and which rows hold it when not all do), so reading one key
+of a long run reads nothing of the others.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import zlib
+from array import array
+from collections import deque
+from itertools import accumulate, pairwise, repeat
+from operator import truediv
+
+from runcard._metrics import flatten
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+CHUNK_ROWS = 1024
+_LITTLE = sys.byteorder == "little"
+
+# What a stored column holds: float64, int64, bool bytes, or JSON (strings, None, mixed types).
+F8, I8, B1, JSON = "f8", "i8", "b1", "json"
+
+
+class Chunk:
+    """Up to CHUNK_ROWS rows as columns: steps, times, and per key the rows holding it."""
+
+    __slots__ = ("columns", "index", "steps", "stored_rows", "times")
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.steps = array("q")
+        self.times = array("d")
+        self.columns: dict[str, tuple[array[int], list[Any]]] = {}
+        self.stored_rows = 0
+
+    def append(self, step: int, t: float, row: dict[str, Any]) -> None:
+        position = len(self.steps)
+        self.steps.append(step)
+        self.times.append(t)
+        columns = self.columns
+        for key, value in row.items():
+            column = columns.get(key)
+            if column is None:
+                column = columns[key] = (array("I"), [])
+            column[0].append(position)
+            column[1].append(value)
+
+    def encode(self) -> EncodedChunk:
+        """The stored form of the rows appended so far."""
+        rows = len(self.steps)
+        return EncodedChunk(
+            self.index,
+            rows,
+            min(self.steps),
+            max(self.steps),
+            _pack_deltas(self.steps),
+            _pack_deltas(array("q", [round(t * 1e6) for t in self.times])),
+            [
+                _encode_column(key, positions, values, rows)
+                for key, (positions, values) in self.columns.items()
+            ],
+        )
+
+
+class EncodedChunk:
+    __slots__ = ("columns", "index", "max_step", "min_step", "rows", "steps", "times")
+
+    def __init__(
+        self,
+        index: int,
+        rows: int,
+        min_step: int,
+        max_step: int,
+        steps: bytes,
+        times: bytes,
+        columns: list[tuple[str, str, bytes | None, bytes]],
+    ) -> None:
+        self.index = index
+        self.rows = rows
+        self.min_step = min_step
+        self.max_step = max_step
+        self.steps = steps
+        self.times = times
+        self.columns = columns
+
+
+def _pack_deltas(values: array[int]) -> bytes:
+    deltas = array("q", [values[0]]) if values else array("q")
+    deltas.extend(b - a for a, b in pairwise(values))
+    if not _LITTLE:
+        deltas.byteswap()
+    return zlib.compress(deltas.tobytes(), 1)
+
+
+def _unpack_deltas(blob: bytes) -> list[int]:
+    deltas = array("q")
+    deltas.frombytes(zlib.decompress(blob))
+    if not _LITTLE:
+        deltas.byteswap()
+    return list(accumulate(deltas))
+
+
+def _encode_column(
+    key: str, positions: array[int], values: list[Any], rows: int
+) -> tuple[str, str, bytes | None, bytes]:
+    kinds = set(map(type, values))
+    packed: array[Any] | None = None
+    if kinds == {float}:
+        kind, packed = F8, array("d", values)
+    elif kinds == {int} and min(values) >= -(2**63) and max(values) < 2**63:
+        kind, packed = I8, array("q", values)
+    elif kinds == {bool}:
+        kind, data = B1, bytes(values)
+    else:
+        kind, data = JSON, json.dumps(values, separators=(",", ":")).encode()
+    if packed is not None:
+        if not _LITTLE:
+            packed.byteswap()
+        data = packed.tobytes()
+    index = None
+    if len(positions) != rows:
+        index = array("I", positions)
+        if not _LITTLE:
+            index.byteswap()
+        index_bytes: bytes | None = zlib.compress(index.tobytes(), 1)
+    else:
+        index_bytes = None
+    return key, kind, index_bytes, data
+
+
+def decode_column(kind: str, data: bytes) -> list[Any]:
+    if kind == JSON:
+        return list(json.loads(data))
+    if kind == B1:
+        return [bool(b) for b in data]
+    values = array("d" if kind == F8 else "q")
+    values.frombytes(data)
+    if not _LITTLE:
+        values.byteswap()
+    return values.tolist()
+
+
+def decode_positions(blob: bytes | None, rows: int) -> list[int] | range:
+    if blob is None:
+        return range(rows)
+    positions = array("I")
+    positions.frombytes(zlib.decompress(blob))
+    if not _LITTLE:
+        positions.byteswap()
+    return positions.tolist()
+
+
+def decode_steps(blob: bytes) -> list[int]:
+    return _unpack_deltas(blob)
+
+
+def decode_times(blob: bytes) -> list[float]:
+    return list(map(truediv, _unpack_deltas(blob), repeat(1e6)))
+
+
+class History:
+    """The history of one live run between `log()` and the store."""
+
+    def __init__(
+        self,
+        summary_values: dict[str, Any],
+        pinned: set[str],
+        first_chunk: int = 0,
+        keep_rows: bool = True,
+    ) -> None:
+        self._keep_rows = keep_rows  # False for a disabled run: only the summary is kept
+        self.queue: deque[tuple[int, float, dict[Any, Any]]] = deque()
+        self._lock = threading.Lock()
+        self._summary = summary_values
+        self._pinned = pinned
+        self._aggregates: dict[str, list[Any]] = {}
+        self._summary_changes: dict[str, Any] = {}
+        self._warned: set[str] = set()
+        self._open = Chunk(first_chunk)
+        self._full: list[Chunk] = []
+
+    def define_summary(self, key: str, kind: str) -> None:
+        with self._lock:
+            self._aggregates[key] = [kind, None, 0]
+
+    def process(self) -> None:
+        """Turn every queued entry into a row of the open chunk and fold it into the summary."""
+        with self._lock:
+            queue = self.queue
+            for _ in range(len(queue)):
+                step, t, data = queue.popleft()
+                row = flatten(data, self._warned)
+                self._fold(row)
+                if not self._keep_rows:
+                    continue
+                if len(self._open.steps) >= CHUNK_ROWS:
+                    self._full.append(self._open)
+                    self._open = Chunk(self._open.index + 1)
+                self._open.append(step, t, row)
+
+    def _fold(self, row: dict[str, Any]) -> None:
+        if not self._pinned and not self._aggregates:
+            self._summary.update(row)
+            self._summary_changes.update(row)
+            return
+        for key, value in row.items():
+            if key in self._pinned:
+                continue
+            if key in self._aggregates:
+                value = _aggregate(self._aggregates[key], value)
+            self._summary[key] = value
+            self._summary_changes[key] = value
+
+    def take(self) -> tuple[list[EncodedChunk], list[Chunk], dict[str, Any]]:
+        """What the store should get now: encoded chunks with unstored rows, and the summary
+        changes. Call `stored()` with the chunks once they are written."""
+        with self._lock:
+            chunks = [*self._full]
+            if len(self._open.steps) > self._open.stored_rows:
+                chunks.append(self._open)
+            summary, self._summary_changes = self._summary_changes, {}
+            encoded = [chunk.encode() for chunk in chunks]
+        return encoded, chunks, summary
+
+    def stored(self, chunks: list[Chunk], encoded: list[EncodedChunk]) -> None:
+        with self._lock:
+            for chunk, written in zip(chunks, encoded, strict=True):
+                chunk.stored_rows = written.rows
+            self._full = [c for c in self._full if c.stored_rows < len(c.steps)]
+
+    def restore_summary(self, summary: dict[str, Any]) -> None:
+        """A failed write: put the summary changes back so the next write carries them."""
+        with self._lock:
+            self._summary_changes = {**summary, **self._summary_changes}
+
+
+def _aggregate(state: list[Any], value: Any) -> Any:
+    kind, current, count = state
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value:
+        return current if kind != "last" else value
+    if kind == "last" or current is None:
+        result = value
+    elif kind == "min":
+        result = min(current, value)
+    elif kind == "max":
+        result = max(current, value)
+    else:  # mean
+        result = current + (value - current) / (count + 1)
+    state[1], state[2] = result, count + 1
+    return result
