@@ -24,6 +24,7 @@ from runcard._errors import (
     StoreError,
     UsageError,
 )
+from runcard._metrics import MetricWarning
 from runcard._proxies import config, summary
 from runcard._run import Run
 from runcard._session import finish, init, log
@@ -47,6 +48,7 @@ __all__ = [
     "ConfigFileError",
     "ConfigWarning",
     "Error",
+    "MetricWarning",
     "Project",
     "Run",
     "RunNotFoundError",

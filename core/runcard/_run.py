@@ -59,6 +59,7 @@ class Run:
         self._writer = writer
         self._step = step
         self._row: dict[str, Any] = {}  # the row being accumulated (commit=False, step=)
+        self._row_by_step = False  # the row was opened by log(step=...), not commit=False
         self._finished = False
         self._history = history
         self._entries = history.queue
@@ -124,11 +125,15 @@ class Run:
             if step > self._step:
                 self._commit()
                 self._step = step
+            self._row_by_step = True
+        elif self._row_by_step:  # a call without step is a new row: close the stepped one
+            self._commit()
         merge_flat(self._row, data)
         if commit is True or (commit is None and step is None):
             self._commit()
 
     def _commit(self) -> None:
+        self._row_by_step = False
         if self._row:
             self._entries.append((self._step, _now(), self._row))
             self._row = {}

@@ -1,0 +1,165 @@
+"""log(), summary and history (SPEC §2, issue 3), read back from a real store."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import runcard
+
+
+def saved(run: runcard.Run) -> runcard.ApiRun:
+    run.finish()
+    return runcard.Api().run(run.path)
+
+
+def test_history_round_trips_values_and_their_types() -> None:
+    run = runcard.init(project="m")
+    values = [
+        {"f": 0.1, "i": 3, "b": True, "s": "warmup", "n": None},
+        {"f": math.nan, "i": -(2**62), "b": False, "s": "", "n": None},
+        {"f": math.inf, "i": 0, "b": True, "s": "é✓", "n": None},
+        {"f": -math.inf, "i": 7, "b": False, "s": "x", "n": None},
+    ]
+    for row in values:
+        run.log(row)
+    rows = saved(run).history(pandas=False)
+    assert [r["_step"] for r in rows] == [0, 1, 2, 3]
+    for stored, logged in zip(rows, values, strict=True):
+        for key, value in logged.items():
+            if isinstance(value, float) and math.isnan(value):
+                assert math.isnan(stored[key])
+            else:
+                assert stored[key] == value and type(stored[key]) is type(value)
+    assert all(isinstance(r["_timestamp"], float) for r in rows)
+
+
+def test_a_key_that_changes_type_keeps_each_values_type() -> None:
+    run = runcard.init(project="m")
+    for value in (1, 2.5, "three", None, True):
+        run.log({"v": value})
+    rows = saved(run).history(pandas=False)
+    assert [(r["v"], type(r["v"])) for r in rows] == [
+        (1, int),
+        (2.5, float),
+        ("three", str),
+        (None, type(None)),
+        (True, bool),
+    ]
+
+
+def test_commit_false_accumulates_into_one_row() -> None:
+    run = runcard.init(project="m")
+    run.log({"a": 1}, commit=False)
+    run.log({"b": 2}, commit=False)
+    assert run.step == 0
+    run.log({"c": 3})
+    run.log({"d": 4})
+    rows = saved(run).history(pandas=False)
+    assert [{k: v for k, v in r.items() if k != "_timestamp"} for r in rows] == [
+        {"_step": 0, "a": 1, "b": 2, "c": 3},
+        {"_step": 1, "d": 4},
+    ]
+
+
+def test_explicit_steps_group_values_and_lower_steps_are_kept() -> None:
+    run = runcard.init(project="m")
+    run.log({"loss": 1.0}, step=10)
+    run.log({"acc": 0.5}, step=10)
+    run.log({"loss": 0.9}, step=12)
+    run.log({"late": 1}, step=3)  # wandb drops this; runcard stores it
+    assert run.step == 12
+    run.log({"acc": 0.6}, step=12)
+    run.log({"loss": 0.8})  # no step: the open row at 12 is closed, this goes to 13
+    rows = saved(run).history(pandas=False)
+    assert sorted(
+        (r["_step"], tuple(sorted(k for k in r if not k.startswith("_")))) for r in rows
+    ) == [(3, ("late",)), (10, ("acc", "loss")), (12, ("acc", "loss")), (13, ("loss",))]
+
+
+def test_nested_metrics_are_flattened_with_dots_and_numpy_scalars_become_numbers() -> None:
+    np = pytest.importorskip("numpy")
+    run = runcard.init(project="m")
+    run.log(
+        {"train": {"loss": np.float32(0.5), "acc": {"top1": np.float64(0.9)}}, "n": np.int64(4)}
+    )
+    row = saved(run).history(pandas=False)[0]
+    assert row["train.loss"] == 0.5 and type(row["train.loss"]) is float
+    assert row["train.acc.top1"] == 0.9
+    assert row["n"] == 4 and type(row["n"]) is int
+
+
+def test_values_with_no_metric_form_are_stored_as_text_with_one_warning() -> None:
+    run = runcard.init(project="m")
+    run.log({"weights": [1, 2, 3]})
+    with pytest.warns(runcard.MetricWarning, match="'weights'"):
+        assert run.summary["weights"] == "[1, 2, 3]"
+    run.log({"weights": [4]})
+    assert saved(run).history(pandas=False)[1]["weights"] == "[4]"
+
+
+def test_summary_holds_the_last_value_unless_set_and_is_readable_at_once() -> None:
+    run = runcard.init(project="m")
+    run.log({"loss": 1.0, "acc": 0.1})
+    assert run.summary["loss"] == 1.0  # read right after log(): already folded in
+    run.summary["acc"] = 0.99  # set by the user: later logs don't move it
+    run.log({"loss": 0.5, "acc": 0.2})
+    assert run.summary.as_dict() == {"loss": 0.5, "acc": 0.99}
+    stored = saved(run)
+    assert stored.summary == {"loss": 0.5, "acc": 0.99}
+
+
+def test_define_metric_aggregates_the_summary() -> None:
+    run = runcard.init(project="m")
+    run.define_metric("loss", summary="min")
+    run.define_metric("acc", summary="max")
+    run.define_metric("lr", summary="mean")
+    run.define_metric("epoch", step_metric="step")  # accepted, no effect
+    for loss, acc, lr in ((0.9, 0.1, 1.0), (0.2, 0.8, 2.0), (0.5, 0.4, 3.0)):
+        run.log({"loss": loss, "acc": acc, "lr": lr, "epoch": 1})
+    assert run.summary["loss"] == 0.2
+    stored = saved(run)
+    assert stored.summary == {"loss": 0.2, "acc": 0.8, "lr": 2.0, "epoch": 1}
+    sorted_runs = runcard.Api().runs("m", filters={"summary.loss": {"$lt": 0.3}})
+    assert [r.id for r in sorted_runs] == [stored.id]
+    with pytest.raises(ValueError, match="median"):
+        runcard.init(project="m").define_metric("x", summary="median")
+
+
+def test_one_key_is_read_without_the_others_and_across_chunks() -> None:
+    run = runcard.init(project="m")
+    for i in range(3000):  # three chunks
+        row = {"loss": 1.0 / (i + 1), "step_time": 0.01}
+        if i % 3 == 0:
+            row["eval"] = i
+        run.log(row)
+    stored = saved(run)
+    steps, values = stored.metric("eval")
+    assert steps == list(range(0, 3000, 3)) and values == list(range(0, 3000, 3))
+    rows = stored.history(pandas=False)
+    assert len(rows) == 3000 and rows[2999]["loss"] == 1.0 / 3000
+    assert [r["_step"] for r in stored.scan_history(keys=["eval"])][:3] == [0, 3, 6]
+
+
+def test_log_rejects_a_non_dict_and_a_finished_run() -> None:
+    run = runcard.init(project="m")
+    with pytest.raises(TypeError, match="dict"):
+        run.log([1, 2])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="step"):
+        run.log({"a": 1}, step=1.5)  # type: ignore[arg-type]
+    run.finish()
+    with pytest.raises(runcard.UsageError, match="finished"):
+        run.log({"a": 1})
+
+
+def test_a_resumed_run_appends_to_its_history() -> None:
+    run = runcard.init(project="m", id="again")
+    for i in range(1500):
+        run.log({"i": i})
+    run.finish()
+    again = runcard.init(project="m", id="again", resume="must")
+    again.log({"i": 1500})
+    rows = saved(again).history(pandas=False)
+    assert [r["i"] for r in rows] == list(range(1501))
+    assert rows[-1]["_step"] == 1500
