@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -84,7 +85,8 @@ def test_a_store_deleted_under_a_live_run_never_raises_into_training(tmp_path: P
     )
     assert "training finished" in result.stdout, result.stderr
     assert "finish reported:" in result.stdout
-    assert "2000 values could not be stored" in result.stdout
+    lost = re.search(r"(\d+) values could not be stored", result.stdout)
+    assert lost is not None and int(lost.group(1)) >= 2000  # the rows, and any queued edits
     assert result.stderr.count("could not write to its store") == 1
 
 
