@@ -64,6 +64,32 @@ def test_a_database_locked_by_another_process_delays_writes_and_loses_nothing(
     assert [r["i"] for r in rows] == list(range(5000))
 
 
+def test_a_full_disk_warns_once_the_script_completes_and_finish_reports_the_loss() -> None:
+    # RLIMIT_FSIZE makes every write past the limit fail as on a full disk (EFBIG)
+    code = textwrap.dedent(
+        """
+        import os, resource, signal, warnings, runcard
+        warnings.simplefilter("always")
+        run = runcard.init(project="full")
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
+        for i in range(100_000):
+            run.log({"i": i, "x": 0.5})
+        print("training finished", flush=True)
+        try:
+            run.finish()
+        except runcard.StoreError as exc:
+            print("finish reported:", exc)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert "training finished" in result.stdout, result.stderr
+    assert "finish reported:" in result.stdout and "could not be stored" in result.stdout
+    assert result.stderr.count("could not write to its store") == 1
+
+
 def test_a_store_deleted_under_a_live_run_never_raises_into_training(tmp_path: Path) -> None:
     code = textwrap.dedent(
         """
