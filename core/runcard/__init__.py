@@ -15,7 +15,7 @@ from __future__ import annotations
 from runcard import _state
 from runcard._api import Api, ApiRun, Project
 from runcard._config import SOURCES as CONFIG_SOURCES
-from runcard._config import Config, ConfigDict, ConfigWarning
+from runcard._config import Config, ConfigDict
 from runcard._errors import (
     ConfigError,
     ConfigFileError,
@@ -24,11 +24,11 @@ from runcard._errors import (
     StoreError,
     UsageError,
 )
-from runcard._metrics import MetricWarning
 from runcard._proxies import config, summary
 from runcard._run import Run
 from runcard._session import finish, init, log
 from runcard._summary import Summary
+from runcard._warnings import ConfigWarning, MetricWarning
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

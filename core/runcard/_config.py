@@ -9,13 +9,13 @@ writing ``{"model": {"width": 2}}`` over ``{"model": {"depth": 3}}`` adds ``mode
 
 from __future__ import annotations
 
-import os
 import sys
 import time
-import warnings
 
-from runcard._convert import Conversion, as_mapping, to_config_value
+from runcard._convert import Conversion, to_config_value
 from runcard._errors import ConfigError
+from runcard._inputs import mapping_of, sourced
+from runcard._warnings import PACKAGE_DIR, warn
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     Revision = tuple[Key, Any, str, str | None, int | None, float]
     Sink = Callable[[list[Revision]], None]
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _MISSING = object()
 _PLAIN = (str, int, float, bool, type(None))
 
@@ -50,25 +49,12 @@ SOURCES = (
 )
 
 
-class ConfigWarning(UserWarning):
-    """A config write that runcard accepted or ignored but that deserves a look."""
-
-
 def _caller_detail() -> str | None:
     """`file:line` of the innermost frame outside runcard itself: where user code wrote."""
     frame: FrameType | None = sys._getframe(2)
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+    while frame is not None and frame.f_code.co_filename.startswith(PACKAGE_DIR):
         frame = frame.f_back
     return None if frame is None else f"{frame.f_code.co_filename}:{frame.f_lineno}"
-
-
-def _warn(message: str) -> None:
-    level = 2
-    frame: FrameType | None = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-        frame = frame.f_back
-        level += 1
-    warnings.warn(message, ConfigWarning, stacklevel=level)
 
 
 class ConfigDict(dict):
@@ -288,20 +274,20 @@ class Config:
         if type(d) is dict:  # the common case: no mapping-like to unwrap, no flags to split
             self._write(d, source, allow_val_change=allow_val_change)
             return
-        for found_source, values, found_descriptions in _sourced(d, source):
-            self._write(values, found_source, allow_val_change=allow_val_change)
+        for found_source, detail, values, found_descriptions in sourced(d, source):
+            self._write(values, found_source, detail=detail, allow_val_change=allow_val_change)
             self._describe(found_descriptions)
 
     def setdefaults(self, d: Any) -> None:
         """Set the keys of `d` that the config does not hold yet."""
-        values = _mapping_of(d)
+        values = mapping_of(d)
         self._write({k: v for k, v in values.items() if k not in self._items}, "code")
 
     def update_locked(self, d: Any, user: str | None = None) -> None:
         """Set values a controller owns (a sweep, a Hydra override): later writes from the script
         to these keys are ignored with a warning."""
         self._write(
-            _mapping_of(d), "sweep", detail=user, allow_val_change=True, lock=user or "sweep"
+            mapping_of(d), "sweep", detail=user, allow_val_change=True, lock=user or "sweep"
         )
 
     # -- the one write path ----------------------------------------------------------------
@@ -330,7 +316,7 @@ class Config:
                         )
                     key = str(key)
                 if "." in key and key not in self._items:
-                    _warn(
+                    warn(
                         f"config key {key!r} contains a dot; it is stored unsplit, but filters "
                         "and displays read dots as nesting: prefer '-' or '_'"
                     )
@@ -345,7 +331,7 @@ class Config:
             else:
                 leaves.append((path, dotted, converted))
         for dotted, why in conversion.lossy if conversion else ():
-            _warn(f"config key {dotted!r}: {why}; stored as a short text form")
+            warn(f"config key {dotted!r}: {why}; stored as a short text form")
 
         if allow_val_change is None:
             allow_val_change = self._allow_val_change  # the policy given to init()
@@ -357,7 +343,7 @@ class Config:
             found, old = self._lookup(path, value)
             if locked and lock is None and dotted in locked:
                 if not (found and _same(old, value)):
-                    _warn(
+                    warn(
                         f"config key {dotted!r} is set by {locked[dotted]} to {old!r}; the write "
                         f"of {value!r} is ignored"
                     )
@@ -409,7 +395,7 @@ class Config:
             for dotted, old, value in changes:
                 if dotted not in self._warned:
                     self._warned.add(dotted)
-                    _warn(
+                    warn(
                         f"config key {dotted!r} changed from {old!r} to {value!r}; the change "
                         "is recorded in the run's config history"
                     )
@@ -465,56 +451,3 @@ def _wrap(value: dict[str, Any], owner: Config, path: tuple[str, ...]) -> Config
     for k, v in value.items():
         dict.__setitem__(wrapped, k, _wrap(v, owner, (*path, k)) if isinstance(v, dict) else v)
     return wrapped
-
-
-def _mapping_of(d: Any) -> dict[Any, Any]:
-    mapping = as_mapping(d)
-    if mapping is None:
-        flags = _flag_values(d)
-        if flags is not None:
-            return {name: value for name, (value, _, _) in flags.items()}
-        raise TypeError(
-            f"config values must come from a dict or a mapping-like object; got {type(d).__name__}"
-        )
-    return mapping
-
-
-def _sourced(d: Any, default_source: str) -> list[tuple[str, dict[Any, Any], dict[str, str]]]:
-    """Split a config source into (source, values, descriptions) groups. Script-level writes
-    ("code", "init") of flags and Namespaces are told apart as absl / argparse; an adapter's
-    explicit source is kept."""
-    inferred = default_source in ("code", "init")
-    flags = _flag_values(d)
-    if flags is not None:
-        helps = {k: h for k, (_, _, h) in flags.items() if h}
-        if not inferred:
-            return [(default_source, {k: v for k, (v, _, _) in flags.items()}, helps)]
-        given = {k: v for k, (v, present, _) in flags.items() if present}
-        defaults = {k: v for k, (v, present, _) in flags.items() if not present}
-        return [("absl-cli", given, helps), ("absl-default", defaults, {})]
-    namespace = type(d).__name__ == "Namespace"
-    return [("argparse" if inferred and namespace else default_source, _mapping_of(d), {})]
-
-
-def _flag_values(d: Any) -> dict[str, tuple[Any, bool, str | None]] | None:
-    """absl / TF v1 FLAGS, recognised by `flag_values_dict()` (no absl import):
-    {name: (value, given on the command line, help)}."""
-    flag_values_dict = getattr(d, "flag_values_dict", None)
-    if not callable(flag_values_dict) or isinstance(d, dict):
-        return None
-    is_parsed = getattr(d, "is_parsed", None)
-    if callable(is_parsed) and not is_parsed():
-        _warn(
-            "the absl flags are not parsed yet, so their defaults are recorded; call "
-            "config.update(FLAGS) after absl.app.run() or FLAGS(sys.argv) has parsed them"
-        )
-    values = flag_values_dict()
-    result: dict[str, tuple[Any, bool, str | None]] = {}
-    for name, value in values.items():
-        try:
-            flag = d[name]
-            present, help_text = bool(flag.present), flag.help
-        except Exception:
-            present, help_text = False, None
-        result[name] = (value, present, help_text)
-    return result

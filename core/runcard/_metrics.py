@@ -13,6 +13,7 @@ from __future__ import annotations
 import warnings
 
 from runcard._convert import Conversion, to_config_value
+from runcard._warnings import MetricWarning
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -21,10 +22,6 @@ if TYPE_CHECKING:
 _PLAIN = (int, float, bool, str, type(None))
 _PLAIN_TYPES = frozenset(_PLAIN)
 _STR = frozenset((str,))
-
-
-class MetricWarning(UserWarning):
-    """A logged value that runcard stored as text because it has no metric form."""
 
 
 def metric_value(key: str, value: Any, warned: set[str]) -> Any:

@@ -7,10 +7,11 @@ import sys
 import time
 
 from runcard import _settings, _state
-from runcard._config import Config, _sourced, key_path
+from runcard._config import Config, key_path
 from runcard._errors import RunNotFoundError, UsageError
 from runcard._history import History
 from runcard._host import git_metadata, host_metadata
+from runcard._inputs import sourced
 from runcard._names import name_stem, new_run_id
 from runcard._run import Run
 from runcard._sources import file_sources, read_config_file, script_dir
@@ -196,10 +197,7 @@ def _apply_init_config(
         path = os.fspath(value)
         groups.append(("init", path, *read_config_file(path)))
     elif value is not None:
-        groups.extend(
-            (source, None, values, descriptions)
-            for source, values, descriptions in _sourced(value, "init")
-        )
+        groups.extend(sourced(value, "init"))
     keep = set(include) if include is not None else None
     drop = set(exclude) if exclude is not None else set()
     for source, detail, values, descriptions in groups:

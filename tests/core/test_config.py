@@ -313,3 +313,46 @@ def test_adapters_name_their_source_and_descriptions() -> None:
     assert saved.provenance()["layers"][0]["source"] == "lightning"
     assert saved.descriptions == {"layers": "Number of layers"}
     assert "lightning" in runcard.CONFIG_SOURCES
+
+
+@pytest.mark.absl
+def test_only_the_programs_own_flags_are_recorded_once_and_flags_are_not_modified() -> None:
+    from absl import flags
+
+    values = flags.FlagValues()
+    flags.DEFINE_integer("batch_size", 32, "Batch size", short_name="b", flag_values=values)
+    flags.DEFINE_float("lr", 0.1, "Learning rate", flag_values=values)
+    flags.DEFINE_boolean("augment", False, "Augment", flag_values=values)
+    flags.DEFINE_enum("opt", "adam", ["adam", "sgd"], "Optimizer", flag_values=values)
+    flags.DEFINE_list("layers", ["64", "32"], "Layer sizes", flag_values=values)
+    flags.DEFINE_string("logtostderr_like", "x", "an absl-looking name", flag_values=values)
+    values(["prog", "-b", "64", "--augment", "--opt=sgd"])
+    before = values.flag_values_dict()
+    run = runcard.init(project="p", config=values)
+    assert values.flag_values_dict() == before
+    saved = stored(run)
+    assert saved.config == {
+        "batch_size": 64,
+        "lr": 0.1,
+        "augment": True,
+        "opt": "sgd",
+        "layers": ["64", "32"],
+        "logtostderr_like": "x",
+    }
+    sources = {k: revs[0]["source"] for k, revs in saved.provenance().items()}
+    assert sources["batch_size"] == "absl-cli" and sources["lr"] == "absl-default"
+    assert saved.descriptions["batch_size"] == "Batch size"
+
+
+@pytest.mark.absl
+def test_absl_library_flags_are_left_out() -> None:
+    from absl import flags
+    from absl import logging as absl_logging  # noqa: F401 (registers verbosity, logtostderr)
+
+    flags.FLAGS.unparse_flags()
+    flags.FLAGS(["prog"])
+    run = runcard.init(project="p")
+    run.config.update(flags.FLAGS)
+    assert not {"verbosity", "logtostderr", "v", "help", "alsologtostderr"} & set(
+        stored(run).config
+    )
