@@ -32,7 +32,7 @@ CLOSE_RETRY_SECONDS = 5.0
 
 MAX_QUEUED = 20_000
 
-CONFIG, SUMMARY, DESCRIPTIONS, HOST, MARK = range(5)
+SUMMARY, DESCRIPTIONS, HOST, MARK = range(4)
 
 
 class Writer:
@@ -44,6 +44,7 @@ class Writer:
         self._heartbeat_seconds = heartbeat_seconds
         self._history = history
         self._queue: deque[tuple[int, Any]] = deque()
+        self._revisions: deque[Any] = deque()  # config revisions, unwrapped: config writes are hot
         self._wake = threading.Event()
         self._room = threading.Event()
         self._closing = False
@@ -55,7 +56,7 @@ class Writer:
         self._thread.start()
 
     def put_config(self, revisions: list[Any]) -> None:
-        self._queue.append((CONFIG, revisions))
+        self._revisions.extend(revisions)
 
     def put_summary(self, values: dict[str, Any]) -> None:
         self._queue.append((SUMMARY, values))
@@ -112,6 +113,7 @@ class Writer:
     def _write_until_closed(self) -> None:
         history = self._history
         pending: list[tuple[int, Any]] = []
+        revisions: list[Any] = []
         next_beat = time.monotonic() + self._heartbeat_seconds
         backoff = 0.0
         give_up_at: float | None = None
@@ -124,19 +126,22 @@ class Writer:
             queue = self._queue
             for _ in range(len(queue)):
                 pending.append(queue.popleft())
+            for _ in range(len(self._revisions)):
+                revisions.append(self._revisions.popleft())
             marks = [item for kind, item in pending if kind == MARK]
             encoded, chunks, summary = history.take()
             now = time.monotonic()
             beat = now >= next_beat
-            if pending or encoded or summary or beat:
+            if pending or revisions or encoded or summary or beat:
                 batch = _batch(pending)
+                batch.revisions = revisions
                 batch.history = encoded
                 batch.summary = {**summary, **batch.summary}  # what the user set wins
                 try:
                     self._store.write_batch(self._run_pk, batch, heartbeat=beat)
                 except Exception as exc:  # the store is unusable for now: keep everything
                     history.restore_summary(summary)
-                    self._report(exc, pending, chunks)
+                    self._report(exc, len(revisions), pending, chunks)
                     backoff = min(max(backoff * 2, FLUSH_SECONDS), MAX_BACKOFF_SECONDS)
                     for mark in marks:
                         mark.set()  # flush() returns False: _unwritten > 0
@@ -149,19 +154,23 @@ class Writer:
                 history.stored(chunks, encoded)
                 self._unwritten = 0
                 backoff = 0.0
-                pending = []
+                pending, revisions = [], []
                 for mark in marks:
                     mark.set()
                 if beat:
                     next_beat = now + self._heartbeat_seconds
-            if closing and not self._queue and not history.queue:
+            if closing and not (self._queue or self._revisions or history.queue):
                 return
 
     def _report(
-        self, exc: BaseException, pending: list[tuple[int, Any]], chunks: list[Chunk]
+        self,
+        exc: BaseException,
+        revisions: int,
+        pending: list[tuple[int, Any]],
+        chunks: list[Chunk],
     ) -> None:
         rows = sum(len(chunk.steps) - chunk.stored_rows for chunk in chunks)
-        self._unwritten = rows + sum(1 for kind, _ in pending if kind != MARK)
+        self._unwritten = rows + revisions + sum(1 for kind, _ in pending if kind != MARK)
         if self._error is None:
             warnings.warn(
                 f"runcard could not write to its store ({exc}); retrying in the background. "
@@ -175,9 +184,7 @@ class Writer:
 def _batch(pending: list[tuple[int, Any]]) -> Batch:
     batch = Batch()
     for kind, item in pending:
-        if kind == CONFIG:
-            batch.revisions.extend(item)
-        elif kind == SUMMARY:
+        if kind == SUMMARY:
             batch.summary.update(item)
         elif kind == DESCRIPTIONS:
             batch.descriptions.update(item)
