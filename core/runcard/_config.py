@@ -258,13 +258,15 @@ class Config:
         allow_val_change: bool | None = None,
         *,
         source: str = "code",
+        detail: str | None = None,
         descriptions: dict[str, str] | None = None,
     ) -> None:
         """Set several keys from a dict, an argparse Namespace, absl/TF flags, or any mapping-like
         object. `allow_val_change=False` refuses changes to existing values (nothing applied).
 
         Framework adapters pass `source` (one of `runcard.CONFIG_SOURCES`, such as "lightning")
-        so provenance says where the values came from, and `descriptions` ({key: help text})."""
+        so provenance says where the values came from, `detail` when the caller's file:line is
+        not the place to name, and `descriptions` ({key: help text})."""
         if source not in SOURCES:
             raise ValueError(f"config source {source!r} is not one of {', '.join(SOURCES)}")
         if descriptions:
@@ -272,10 +274,15 @@ class Config:
         if d is None:
             return
         if type(d) is dict:  # the common case: no mapping-like to unwrap, no flags to split
-            self._write(d, source, allow_val_change=allow_val_change)
+            self._write(d, source, detail=detail, allow_val_change=allow_val_change)
             return
-        for found_source, detail, values, found_descriptions in sourced(d, source):
-            self._write(values, found_source, detail=detail, allow_val_change=allow_val_change)
+        for found_source, found_detail, values, found_descriptions in sourced(d, source):
+            self._write(
+                values,
+                found_source,
+                detail=detail or found_detail,
+                allow_val_change=allow_val_change,
+            )
             self._describe(found_descriptions)
 
     def setdefaults(self, d: Any) -> None:
