@@ -26,7 +26,7 @@ from runcard._errors import (
 )
 from runcard._proxies import config, summary
 from runcard._run import Run
-from runcard._session import finish, init, log
+from runcard._session import finish, init, log, setup
 from runcard._summary import Summary
 from runcard._warnings import ConfigWarning, MetricWarning
 
@@ -61,6 +61,7 @@ __all__ = [
     "init",
     "log",
     "run",
+    "setup",
     "summary",
 ]
 

@@ -50,12 +50,28 @@ def init(
     config_exclude_keys: Iterable[str] | None = None,
     config_include_keys: Iterable[str] | None = None,
     allow_val_change: bool | None = None,
+    reinit: bool | str | None = None,
 ) -> Run:
-    """Start a run and make it current. See the README for every argument."""
+    """Start a run and make it current. See the README for every argument.
+
+    With a run already live, `reinit="finish_previous"` (the default) finishes it first and
+    says so in the log; `reinit="return_previous"` returns it instead, with this call's
+    `config` merged into it (what framework adapters that start runs rely on, see `setup`).
+    """
+    policy = _reinit_policy(reinit)
     previous = _state.current_run.get()
-    if previous is not None and not previous._finished:
-        _logger().warning("runcard: init() finishes the current run %s first", previous.path)
-        previous.finish()
+    if previous is not None and previous._finished:
+        previous = None
+    if previous is not None and policy == "return_previous":
+        _apply_init_config(
+            previous.config,
+            config,
+            config_include_keys,
+            config_exclude_keys,
+            files=False,
+            allow_val_change=allow_val_change,
+        )
+        return previous
 
     mode = mode or os.environ.get(_settings.ENV_MODE) or "online"
     if mode not in _settings.MODES:
@@ -79,6 +95,9 @@ def init(
     collected: list[Any] = []
     object.__setattr__(config_obj, "_sink", collected.extend)
     _apply_init_config(config_obj, config, config_include_keys, config_exclude_keys)
+    if previous is not None:  # only now: a failing init() leaves the current run alone
+        _logger().warning("runcard: init() finishes the current run %s first", previous.path)
+        previous.finish()
     summary = Summary()
     tags_tuple = tuple(str(t) for t in tags) if tags else ()
     run_id = id or new_run_id()
@@ -185,14 +204,17 @@ def _apply_init_config(
     value: Any,
     include: Iterable[str] | None,
     exclude: Iterable[str] | None,
+    files: bool = True,
+    allow_val_change: bool | None = True,
 ) -> None:
-    """Write the config sources in precedence order: files, then init(config=), then filters."""
-    if _state.argv_config_error is not None:
-        raise _state.argv_config_error
-    groups: list[tuple[str, str | None, dict[Any, Any], dict[str, str]]] = [
-        (source, path, values, descriptions)
-        for source, path, values, descriptions in file_sources(_state.argv_config_paths)
-    ]
+    """Write the config sources in precedence order: files, then init(config=), then filters.
+    A new run takes them silently (allow_val_change=True); a run joined with
+    reinit="return_previous" takes only init(config=), under its own policy."""
+    groups: list[tuple[str, str | None, dict[Any, Any], dict[str, str]]] = []
+    if files:
+        if _state.argv_config_error is not None:
+            raise _state.argv_config_error
+        groups.extend(file_sources(_state.argv_config_paths))
     if isinstance(value, (str, os.PathLike)):
         path = os.fspath(value)
         groups.append(("init", path, *read_config_file(path)))
@@ -202,7 +224,7 @@ def _apply_init_config(
     drop = set(exclude) if exclude is not None else set()
     for source, detail, values, descriptions in groups:
         chosen = {k: v for k, v in values.items() if (keep is None or k in keep) and k not in drop}
-        config._write(chosen, source, detail=detail, allow_val_change=True)
+        config._write(chosen, source, detail=detail, allow_val_change=allow_val_change)
         config._descriptions.update({k: d for k, d in descriptions.items() if k in chosen})
 
 
@@ -215,6 +237,31 @@ def _replay(config: Config, revisions: list[Any], descriptions: dict[str, str]) 
             nested = {part: nested}
         config._write({path[0]: nested}, source, detail=detail, allow_val_change=True)
     config._descriptions.update(descriptions)
+
+
+REINIT_POLICIES = ("finish_previous", "return_previous")
+
+
+def _reinit_policy(reinit: bool | str | None) -> str:
+    if reinit is None:
+        return _state.reinit_default
+    if reinit is True:
+        return "finish_previous"
+    if reinit in REINIT_POLICIES:
+        return str(reinit)
+    raise UsageError(f"init(reinit={reinit!r}): use one of {', '.join(REINIT_POLICIES)}")
+
+
+def setup(reinit: str | None = None) -> str:
+    """Set what `init()` does while a run is live, for this process; return the old setting.
+
+    A framework adapter that starts a run around the user's code (the Hydra callback) calls
+    `setup(reinit="return_previous")` so an `init()` in that code joins its run, and restores
+    the old setting when its run ends."""
+    previous = _state.reinit_default
+    if reinit is not None:
+        _state.reinit_default = _reinit_policy(reinit)
+    return previous
 
 
 def _safe_git(start: str) -> dict[str, Any]:

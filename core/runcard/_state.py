@@ -22,6 +22,9 @@ current_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar(
 # never saw `init()` (threads start with an empty context) logs to the newest.
 live_runs: list[Run] = []
 
+# What init() does while a run is live, unless told: see runcard.setup().
+reinit_default = "finish_previous"
+
 # Taken once, by the first init(): atexit, sys.excepthook and SIGTERM then finish live runs.
 exit_hooks_installed = False
 

@@ -182,3 +182,30 @@ def test_host_metadata_is_recorded(tmp_path: Path) -> None:
     assert meta["hostname"] and meta["argv"]
     assert meta["git_commit"] == commit
     assert meta["git_dirty"] is True
+
+
+def test_reinit_return_previous_merges_the_config_into_the_live_run() -> None:
+    hosted = runcard.init(project="p", config={"lr": 0.1, "model": {"depth": 2}})
+    joined = runcard.init(config={"lr": 0.1, "batch": 32}, reinit="return_previous")
+    assert joined is hosted
+    previous = runcard.setup(reinit="return_previous")
+    assert previous == "finish_previous"
+    again = runcard.init(config={"model": {"width": 4}})
+    assert again is hosted
+    runcard.setup(reinit=previous)
+    hosted.finish()
+    saved = runcard.Api().run(hosted.path)
+    assert saved.config == {"lr": 0.1, "model": {"depth": 2, "width": 4}, "batch": 32}
+    assert saved.provenance()["batch"][0]["source"] == "init"
+    with pytest.raises(runcard.UsageError, match="reinit"):
+        runcard.init(project="p", reinit="create_new")
+
+
+def test_a_failing_init_leaves_the_live_run_alone(tmp_path: Path) -> None:
+    live = runcard.init(project="p", config={"a": 1})
+    with pytest.raises(runcard.ConfigFileError):
+        runcard.init(project="p", config=str(tmp_path / "missing.yaml"))
+    assert runcard.run is live
+    live.log({"x": 1})
+    live.finish()
+    assert runcard.Api().run(live.path).state == "finished"
