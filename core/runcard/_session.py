@@ -88,8 +88,6 @@ def init(
     _check_name("entity", entity)
     if id is not None:
         _check_name("id", id)
-    heartbeat = _settings.heartbeat_seconds()
-    root = _settings.store_root(dir)
 
     config_obj = Config(allow_val_change=allow_val_change)
     collected: list[Any] = []
@@ -98,33 +96,46 @@ def init(
     if previous is not None:  # only now: a failing init() leaves the current run alone
         _logger().warning("runcard: init() finishes the current run %s first", previous.path)
         previous.finish()
+
+    identity: dict[str, Any] = {
+        "id": id or new_run_id(),
+        "name": name,
+        "entity": entity,
+        "project": project,
+        "group": group,
+        "job_type": job_type,
+        "tags": tuple(str(t) for t in tags) if tags else (),
+        "notes": notes,
+        "mode": mode,
+        "root": _settings.store_root(dir),
+    }
     summary = Summary()
-    tags_tuple = tuple(str(t) for t in tags) if tags else ()
-    run_id = id or new_run_id()
-
     if mode == "disabled":
-        run = Run(
-            id=run_id,
-            name=name or f"{name_stem()}-0",
-            entity=entity,
-            project=project,
-            group=group,
-            job_type=job_type,
-            tags=tags_tuple,
-            notes=notes,
-            mode=mode,
-            root=root,
-            config=config_obj,
-            summary=summary,
-            history=History(summary._values, summary._pinned, keep_rows=False),
-        )
+        identity["name"] = name or f"{name_stem()}-0"
         object.__setattr__(config_obj, "_sink", None)
-        _make_current(run)
-        return run
+        history = History(summary._values, summary._pinned, keep_rows=False)
+        run = Run(**identity, config=config_obj, summary=summary, history=history)
+    else:
+        run = _stored_run(identity, config_obj, collected, summary, resume, allow_val_change)
+    _make_current(run)
+    return run
 
-    store = open_store(root)
+
+def _stored_run(
+    identity: dict[str, Any],
+    config: Config,
+    revisions: list[Any],
+    summary: Summary,
+    resume: bool | str | None,
+    allow_val_change: bool | None,
+) -> Run:
+    """Create the run in the store, or continue the stored one (resume), and start its
+    writer. `revisions` are the init-time config writes."""
+    heartbeat = _settings.heartbeat_seconds()
+    store = open_store(identity["root"])
+    entity, project, run_id = identity["entity"], identity["project"], identity["id"]
     host = host_metadata()
-    existing = store.find_run(entity, project, run_id) if id else None
+    existing = store.find_run(entity, project, run_id)
     step = first_chunk = 0
     if existing is not None:
         if resume in (None, False, "never"):
@@ -137,14 +148,14 @@ def init(
         store.reopen_run(pk, heartbeat, host)
         last_step, first_chunk = store.history_end(pk)
         step = 0 if last_step is None else last_step + 1
-        name = existing["name"]
+        identity["name"] = existing["name"]
         resumed = Config(allow_val_change=allow_val_change)
         resumed._load(existing["config"])
         resumed._descriptions.update(existing["descriptions"])
-        revisions: list[Any] = []
-        object.__setattr__(resumed, "_sink", revisions.extend)
-        _replay(resumed, collected, config_obj._descriptions)
-        config_obj = resumed
+        changed: list[Any] = []
+        object.__setattr__(resumed, "_sink", changed.extend)
+        _replay(resumed, revisions, config._descriptions)
+        config, revisions = resumed, changed
         summary._load(existing["summary"])
     else:
         if resume == "must":
@@ -153,49 +164,24 @@ def init(
                 f"init(resume='must'): no run {entity}/{project}/{run_id} in {store.path}"
             )
         fields = {
-            "entity": entity,
-            "project": project,
+            **identity,
             "run_id": run_id,
-            "name": name,
             "name_stem": name_stem(),
-            "group": group,
-            "job_type": job_type,
-            "tags": tags_tuple,
-            "notes": notes,
-            "mode": mode,
             "created_at": time.time(),
             "heartbeat_interval": heartbeat,
-            "descriptions": config_obj._descriptions,
+            "descriptions": config._descriptions,
             "host": host,
         }
-        pk = store.create_run(fields, collected)
-        name = fields["name"]
+        pk = store.create_run(fields, revisions)
+        identity["name"] = fields["name"]
         revisions = []
     history = History(summary._values, summary._pinned, first_chunk=first_chunk)
     writer = Writer(store, pk, heartbeat, history)
-    run = Run(
-        id=run_id,
-        name=name or "",
-        entity=entity,
-        project=project,
-        group=group,
-        job_type=job_type,
-        tags=tags_tuple,
-        notes=notes,
-        mode=mode,
-        root=root,
-        config=config_obj,
-        summary=summary,
-        history=history,
-        writer=writer,
-        step=step,
-    )
+    run = Run(**identity, config=config, summary=summary, history=history, writer=writer, step=step)
     if revisions:
         writer.put_config(revisions)
-
     start = script_dir()
     writer.put_host(lambda: _safe_git(start))
-    _make_current(run)
     return run
 
 
