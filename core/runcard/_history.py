@@ -4,7 +4,8 @@ The caller appends raw entries `(step, time, data)` to a deque and returns. The 
 (and a summary read, which must see every value logged before it) calls `process()`, which turns
 entries into rows: flattened, converted, appended column by column to the open `Chunk`, and
 folded into the summary. A chunk holds up to CHUNK_ROWS rows; the open one is rewritten on each
-flush until it is full, so a crash loses at most one flush interval.
+flush until it is full, so a crash loses at most one flush interval. The store numbers a chunk
+when it first writes it, so processes writing to one run never overwrite each other's chunks.
 
 A stored chunk is one row of `history_chunks` (its steps and times) and one row per key of
 `history_columns` (the key's values, and which rows hold it when not all do), so reading one key
@@ -40,8 +41,8 @@ class Chunk:
 
     __slots__ = ("columns", "index", "steps", "stored_rows", "times")
 
-    def __init__(self, index: int) -> None:
-        self.index = index
+    def __init__(self) -> None:
+        self.index: int | None = None  # given by the store when first written
         self.steps = array("q")
         self.times = array("d")
         self.columns: dict[str, tuple[array[int], list[Any]]] = {}
@@ -81,7 +82,7 @@ class EncodedChunk:
 
     def __init__(
         self,
-        index: int,
+        index: int | None,
         rows: int,
         min_step: int,
         max_step: int,
@@ -179,7 +180,6 @@ class History:
         self,
         summary_values: dict[str, Any],
         pinned: set[str],
-        first_chunk: int = 0,
         keep_rows: bool = True,
     ) -> None:
         self._keep_rows = keep_rows  # False for a disabled run: only the summary is kept
@@ -190,7 +190,7 @@ class History:
         self._aggregates: dict[str, list[Any]] = {}
         self._summary_changes: dict[str, Any] = {}
         self._warned: set[str] = set()
-        self._open = Chunk(first_chunk)
+        self._open = Chunk()
         self._full: list[Chunk] = []
 
     def define_summary(self, key: str, kind: str) -> None:
@@ -209,7 +209,7 @@ class History:
                     continue
                 if len(self._open.steps) >= CHUNK_ROWS:
                     self._full.append(self._open)
-                    self._open = Chunk(self._open.index + 1)
+                    self._open = Chunk()
                 self._open.append(step, t, row)
 
     def _fold(self, row: dict[str, Any]) -> None:
@@ -239,6 +239,7 @@ class History:
     def stored(self, chunks: list[Chunk], encoded: list[EncodedChunk]) -> None:
         with self._lock:
             for chunk, written in zip(chunks, encoded, strict=True):
+                chunk.index = written.index
                 chunk.stored_rows = written.rows
             self._full = [c for c in self._full if c.stored_rows < len(c.steps)]
 

@@ -136,7 +136,7 @@ def _stored_run(
     entity, project, run_id = identity["entity"], identity["project"], identity["id"]
     host = host_metadata()
     existing = store.find_run(entity, project, run_id)
-    step = first_chunk = 0
+    step = 0
     if existing is not None:
         if resume in (None, False, "never"):
             store.close()
@@ -146,7 +146,7 @@ def _stored_run(
             )
         pk = existing["pk"]
         store.reopen_run(pk, heartbeat, host)
-        last_step, first_chunk = store.history_end(pk)
+        last_step = store.last_step(pk)
         step = 0 if last_step is None else last_step + 1
         identity["name"] = existing["name"]
         resumed = Config(allow_val_change=allow_val_change)
@@ -175,7 +175,7 @@ def _stored_run(
         pk = store.create_run(fields, revisions)
         identity["name"] = fields["name"]
         revisions = []
-    history = History(summary._values, summary._pinned, first_chunk=first_chunk)
+    history = History(summary._values, summary._pinned)
     writer = Writer(store, pk, heartbeat, history)
     run = Run(**identity, config=config, summary=summary, history=history, writer=writer, step=step)
     if revisions:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -163,3 +164,22 @@ def test_a_resumed_run_appends_to_its_history() -> None:
     rows = saved(again).history(pandas=False)
     assert [r["i"] for r in rows] == list(range(1501))
     assert rows[-1]["_step"] == 1500
+
+
+def test_two_processes_logging_to_one_run_keep_every_row(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    runcard.init(project="m", id="shared").finish()
+    code = (
+        "import sys, runcard\n"
+        "run = runcard.init(project='m', id='shared', resume='allow')\n"
+        "for i in range(3000):\n"
+        "    run.log({'writer': int(sys.argv[1]), 'i': i})\n"
+        "run.finish()\n"
+    )
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(n)]) for n in (1, 2)]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    rows = runcard.Api().run("m/shared").history(pandas=False)
+    for writer in (1, 2):
+        assert sorted(r["i"] for r in rows if r["writer"] == writer) == list(range(3000))

@@ -153,6 +153,11 @@ class SQLiteStore:
             if batch.host:
                 self._merge_json(db, pk, "host", batch.host)
             for chunk in batch.history:
+                if chunk.index is None:  # a new chunk: numbered here, inside the transaction
+                    chunk.index = db.execute(
+                        "SELECT coalesce(max(chunk) + 1, 0) FROM history_chunks WHERE run_pk = ?",
+                        (pk,),
+                    ).fetchone()[0]
                 db.execute(
                     "INSERT OR REPLACE INTO history_chunks"
                     " (run_pk, chunk, rows, min_step, max_step, steps, times)"
@@ -353,14 +358,13 @@ class SQLiteStore:
                 )
         return list(chunks.values())
 
-    def history_end(self, pk: int) -> tuple[int | None, int]:
-        """(the last step logged, the next chunk number) of a run, to resume it."""
-        last_step, chunks = (
+    def last_step(self, pk: int) -> int | None:
+        """The highest step logged to a run, to resume it."""
+        return (
             self._connection()
-            .execute("SELECT max(max_step), max(chunk) FROM history_chunks WHERE run_pk = ?", (pk,))
-            .fetchone()
+            .execute("SELECT max(max_step) FROM history_chunks WHERE run_pk = ?", (pk,))
+            .fetchone()[0]
         )
-        return last_step, 0 if chunks is None else chunks + 1
 
 
 def _run_dict(row: dict[str, Any]) -> dict[str, Any]:
