@@ -63,6 +63,7 @@ def init(
     if previous is not None and previous._finished:
         previous = None
     if previous is not None and policy == "return_previous":
+        _warn_ignored(previous, project=project, entity=entity, name=name, id=id, group=group)
         _apply_init_config(
             previous.config,
             config,
@@ -226,6 +227,22 @@ def _replay(config: Config, revisions: list[Any], descriptions: dict[str, str]) 
 
 
 REINIT_POLICIES = ("finish_previous", "return_previous")
+
+
+def _warn_ignored(previous: Run, **identity: str | None) -> None:
+    """A joining init() keeps the live run's identity: say which arguments it did not apply."""
+    ignored = [
+        f"{field}={value!r}"
+        for field, value in identity.items()
+        if value is not None and value != getattr(previous, field)
+    ]
+    if ignored:
+        _logger().warning(
+            "runcard: init() joined the live run %s (reinit='return_previous') and kept its "
+            "identity; ignored %s",
+            previous.path,
+            ", ".join(ignored),
+        )
 
 
 def _reinit_policy(reinit: bool | str | None) -> str:

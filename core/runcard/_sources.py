@@ -64,11 +64,18 @@ def file_sources(
     return []
 
 
+# A relative sys.argv[0] is relative to where the program started, which is not the working
+# directory any more once a framework has changed it (Hydra's job.chdir).
+_START_DIR = os.getcwd()
+
+
 def script_dir() -> str:
     """The directory of the script being run; the working directory in notebooks and `-c`."""
     program = sys.argv[0] if sys.argv else ""
-    if program and os.path.isfile(program):
-        return os.path.dirname(os.path.abspath(program))
+    if program:
+        path = os.path.join(_START_DIR, program)
+        if os.path.isfile(path):
+            return os.path.dirname(os.path.abspath(path))
     return os.getcwd()
 
 

@@ -209,3 +209,13 @@ def test_a_failing_init_leaves_the_live_run_alone(tmp_path: Path) -> None:
     live.log({"x": 1})
     live.finish()
     assert runcard.Api().run(live.path).state == "finished"
+
+
+def test_a_joining_init_says_which_identity_arguments_it_ignored(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    hosted = runcard.init(project="p")
+    with caplog.at_level(logging.WARNING, logger="runcard"):
+        joined = runcard.init(project="other", name="mine", reinit="return_previous")
+    assert joined is hosted and joined.project == "p"
+    assert "project='other'" in caplog.text and "name='mine'" in caplog.text

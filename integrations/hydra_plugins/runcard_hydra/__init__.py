@@ -1,0 +1,1 @@
+"""Hydra plugins shipped with runcard (Hydra discovers them by scanning `hydra_plugins`)."""

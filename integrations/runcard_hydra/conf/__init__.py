@@ -1,0 +1,1 @@
+"""Config files for Hydra: the `hydra/callbacks/runcard` option (found through `pkg://`)."""
