@@ -294,7 +294,7 @@ def _install_exit_hooks() -> None:
     import signal
     import threading
 
-    atexit.register(_finish_live_runs)
+    atexit.register(_at_exit)
     previous_hook = sys.excepthook
 
     def excepthook(kind: Any, exc: Any, tb: Any) -> None:
@@ -316,6 +316,14 @@ def _finish_live_runs(exit_code: int = 0) -> None:
             run.finish(exit_code=exit_code)
         except Exception as exc:
             _logger().error("runcard: could not finish run %s at exit: %s", run.path, exc)
+
+
+def _at_exit() -> None:
+    """Finish live runs, then wait for writer threads still closing their store: a thread
+    inside SQLite when the interpreter tears down can crash it."""
+    _finish_live_runs()
+    for thread in list(_state.writer_threads):
+        thread.join(timeout=30)
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:

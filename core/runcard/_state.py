@@ -12,6 +12,8 @@ from runcard._sources import pop_configs_argument
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import threading
+
     from runcard._run import Run
 
 current_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar(
@@ -21,6 +23,9 @@ current_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar(
 # Runs started and not yet finished, oldest first: exit hooks finish them, and a thread that
 # never saw `init()` (threads start with an empty context) logs to the newest.
 live_runs: list[Run] = []
+
+# Writer threads that may still be running; the exit hook waits for them (see _session._at_exit).
+writer_threads: list[threading.Thread] = []
 
 # What init() does while a run is live, unless told: see runcard.setup().
 reinit_default = "finish_previous"
@@ -41,6 +46,7 @@ def _forget_runs_in_forked_child() -> None:
     """A forked child (a DataLoader worker, a multiprocessing pool) does not own its parent's
     runs: it has no writer thread, and its exit must not finish them."""
     live_runs.clear()
+    writer_threads.clear()
     current_run.set(None)
 
 

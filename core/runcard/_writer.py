@@ -16,6 +16,7 @@ import time
 import warnings
 from collections import deque
 
+from runcard import _state
 from runcard._errors import StoreError
 from runcard._store import Batch
 
@@ -54,6 +55,9 @@ class Writer:
         self._unwritten = 0
         self._thread = threading.Thread(target=self._run, name="runcard-writer", daemon=True)
         self._thread.start()
+        threads = _state.writer_threads
+        threads[:] = [t for t in threads if t.is_alive()]
+        threads.append(self._thread)
 
     def put_config(self, revisions: list[Any]) -> None:
         self._revisions.extend(revisions)
