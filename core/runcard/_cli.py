@@ -1,82 +1,102 @@
-"""The `runcard` command. Only this module (and the web app) writes to stdout."""
+"""The `runcard` command: parse the command line, run a subcommand, turn failures into exit codes.
+
+Only the CLI modules (and the web app) write to stdout. They read the store through the public
+`runcard.Api` alone, and are imported only by the `runcard` command and `python -m runcard`.
+"""
 
 from __future__ import annotations
 
 import argparse
-import math
-import random
+import gc
+import os
 import sys
 
 import runcard
-from runcard._names import new_run_id
+from runcard import _cli_config, _cli_demo, _cli_inspect, _cli_runs
+from runcard._cli_filter import FilterError
+from runcard._cli_output import EXIT_CODES_HELP, NOT_FOUND, STORE, USAGE, CliError, Terminal
+from runcard._cli_values import KeyNotFound
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+COMMANDS = (_cli_runs, _cli_inspect, _cli_config, _cli_demo)
+DIR_HELP = "the store directory (default: $RUNCARD_DIR, else ~/.runcard)"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="runcard",
+        description=runcard.__doc__.splitlines()[0],
+        epilog="A RUN is entity/project/id, project/id or a run id.\n" + EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"runcard {runcard.__version__}")
+    parser.add_argument("--dir", help=DIR_HELP)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in COMMANDS:
+        for name, handler, sub in module.add_parsers(commands):
+            sub.add_argument("--dir", default=argparse.SUPPRESS, help=DIR_HELP)
+            sub.set_defaults(handler=handler, command_name=name)
+    return parser
+
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="runcard", description=runcard.__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=f"runcard {runcard.__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="record a small simulated sweep and compare its runs")
-    demo.add_argument("--dir", help="store directory (default: $RUNCARD_DIR or ~/.runcard)")
-    demo.add_argument("--seeds", type=int, default=3, help="runs per setting (default: 3)")
-    demo.add_argument("--epochs", type=int, default=10)
-    args = parser.parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(_rewrite(list(sys.argv[1:] if argv is None else argv)))
+    term = Terminal()
+    # a command reads, shows and exits: the cyclic collector would only rescan the runs it read
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        return _demo(args.dir, args.seeds, args.epochs)
+        return int(args.handler(args, runcard.Api(dir=args.dir), term))
+    except CliError as exc:
+        return _fail(args, str(exc), exc.code)
+    except (FilterError, KeyNotFound, runcard.UsageError) as exc:
+        return _fail(args, str(exc), USAGE)
+    except runcard.RunNotFoundError as exc:
+        return _fail(args, str(exc), NOT_FOUND)
+    except runcard.StoreError as exc:
+        return _fail(args, str(exc), STORE)
     except runcard.Error as exc:
-        print(f"runcard: {exc}", file=sys.stderr)
-        return 2
+        return _fail(args, str(exc), USAGE)
+    except BrokenPipeError:  # `runcard runs | head`: the reader left, which is not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        if collecting:
+            gc.enable()
 
 
-def _simulate(run: runcard.Run, epochs: int) -> None:
-    """The seed's config_experiment.py: accuracy grows with epochs, shaped by the settings."""
-    lr, batch, seed = run.config.learning_rate, run.config.batch_size, run.config.seed
-    rng = random.Random(seed)
-    skill = 1.0 - abs(math.log10(lr) + 2) / 3 - (batch - 32) / 400
-    for epoch in range(1, epochs + 1):
-        progress = 1 - math.exp(-epoch / 4)
-        run.log(
-            {
-                "epoch": epoch,
-                "train_loss": 1.2 - progress * skill + rng.gauss(0, 0.02),
-                "val_acc": 0.1 + 0.85 * progress * skill + rng.gauss(0, 0.01),
-            }
-        )
+def _fail(args: argparse.Namespace, message: str, code: int) -> int:
+    sys.stdout.flush()
+    print(f"runcard {args.command_name}: {message}", file=sys.stderr)
+    return code
 
 
-def _demo(directory: str | None, seeds: int, epochs: int) -> int:
-    group = f"demo-{new_run_id(4)}"
-    settings = [(lr, batch) for lr in (0.1, 0.01, 0.001) for batch in (32, 64)]
-    for lr, batch in settings:
-        for seed in range(seeds):
-            config = {"learning_rate": lr, "batch_size": batch, "seed": seed, "epochs": epochs}
-            with runcard.init(project="demo", group=group, config=config, dir=directory) as run:
-                _simulate(run, epochs)
-    runs = runcard.Api(dir=directory).runs("demo", filters={"group": group})
-    print(f"Recorded {len(runs)} runs in project 'demo', group {group!r}.\n")
-    print("val_acc by setting (mean ± std over seeds):\n")
-    rows = [("learning_rate", "batch_size", "runs", "val_acc")]
-    best: tuple[float, str] = (-1.0, "")
-    for lr, batch in settings:
-        scores = [
-            r.summary["val_acc"]
-            for r in runs
-            if r.config["learning_rate"] == lr and r.config["batch_size"] == batch
-        ]
-        mean = sum(scores) / len(scores)
-        std = (sum((s - mean) ** 2 for s in scores) / max(len(scores) - 1, 1)) ** 0.5
-        rows.append((str(lr), str(batch), str(len(scores)), f"{mean:.3f} ± {std:.3f}"))
-        best = max(best, (mean, f"learning_rate={lr}, batch_size={batch}"))
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    for row in rows:
-        print("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
-    print(f"\nBest setting: {best[1]} (val_acc {best[0]:.3f}).")
-    example = runs[0]
-    print(f"\nRead any run back: runcard.Api().run({example.path!r}).config")
-    return 0
+def _rewrite(argv: list[str]) -> list[str]:
+    """Two spellings argparse cannot take as they are: `--sort -KEY` (a value that starts with
+    a dash) and the two-word command `config blame`."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if token in ("--sort", "-s") and i + 1 < len(argv) and argv[i + 1].startswith("-"):
+            out.append(f"--sort={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(token)
+        i += 1
+    position = 0
+    while position < len(out) and out[position].startswith("-"):
+        position += 2 if out[position] == "--dir" else 1
+    if out[position : position + 2] == ["config", "blame"]:
+        out[position : position + 2] = ["config-blame"]
+    return out
 
 
 if __name__ == "__main__":

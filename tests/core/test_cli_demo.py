@@ -26,4 +26,15 @@ def test_demo_records_a_sweep_and_prints_it_compared(tmp_path: Path) -> None:
     }
     assert "Recorded 12 runs" in result.stdout
     assert "learning_rate  batch_size  runs" in result.stdout
+    header = next(line for line in result.stdout.splitlines() if line.startswith("learning"))
+    assert header.split() == [
+        "learning_rate",
+        "batch_size",
+        "runs",
+        "val_acc",
+        "val_acc",
+        "95%",
+        "CI",
+    ]
+    assert "6 groups of 12 runs by learning_rate, batch_size" in result.stdout
     assert "Best setting: learning_rate=0.01, batch_size=32" in result.stdout

@@ -1,0 +1,259 @@
+"""Grouping runs for `runcard runs --group-by` (and `runcard demo`): which config keys vary,
+groups by the values of keys (a missing key and a null apart), aggregates of each group's
+metrics, and the groups as a table, JSON or CSV."""
+
+from __future__ import annotations
+
+from runcard._cli_output import (
+    CliError,
+    Column,
+    Terminal,
+    count,
+    note_hidden,
+    table,
+    write_csv,
+    write_json,
+)
+from runcard._cli_stats import AGGREGATES, aggregate
+from runcard._cli_values import (
+    MISSING,
+    canonical,
+    decimals,
+    flatten,
+    getter,
+    is_number,
+    number,
+    resolve_key,
+    show,
+    sort_by,
+    sort_key,
+)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from runcard import ApiRun
+
+
+def varying_config(runs: list[ApiRun]) -> tuple[list[str], list[str]]:
+    """(config keys whose value differs between runs, keys equal in every run), in first-seen
+    order; a key missing from some runs differs."""
+    flats = [flatten(r.config) for r in runs]
+    order: dict[str, None] = {}
+    for flat in flats:
+        order.update(dict.fromkeys(flat))
+    varying, same = [], []
+    for key in order:
+        first = canonical(flats[0].get(key, MISSING))
+        if any(canonical(flat.get(key, MISSING)) != first for flat in flats[1:]):
+            varying.append(f"config.{key}")
+        else:
+            same.append(f"config.{key}")
+    return varying, same
+
+
+def summary_metrics(runs: list[ApiRun]) -> list[str]:
+    """The summary keys holding a number in at least one run, `_`-prefixed keys left out."""
+    keys: dict[str, None] = {}
+    for run in runs:
+        for key, value in run.summary.items():
+            if is_number(value) and not key.startswith("_"):
+                keys[key] = None
+    return [f"summary.{k}" for k in sorted(keys)]
+
+
+def headers(keys: list[str]) -> dict[str, str]:
+    """Column titles: keys without their config./summary. prefix unless two would read alike."""
+    short = {k: k.partition(".")[2] if k.startswith(("config.", "summary.")) else k for k in keys}
+    taken: dict[str, int] = {}
+    for title in short.values():
+        taken[title] = taken.get(title, 0) + 1
+    return {k: (t if taken[t] == 1 else k) for k, t in short.items()}
+
+
+# -- groups ------------------------------------------------------------------------------------
+class Group:
+    __slots__ = ("ident", "runs", "stats", "values")
+
+    def __init__(self, ident: tuple[Any, ...], values: tuple[Any, ...]) -> None:
+        self.ident = ident
+        self.values = values
+        self.runs: list[ApiRun] = []
+        self.stats: dict[str, dict[str, Any]] = {}
+
+
+def group_runs(runs: list[ApiRun], keys: list[str], metrics: list[str]) -> list[Group]:
+    """Runs grouped by the values of `keys` (7 and 7.0 alike; missing and null apart), each
+    group with the aggregates of every metric, sorted by the key values."""
+    groups: dict[tuple[Any, ...], Group] = {}
+    reads = [getter(k) for k in keys]
+    for run in runs:
+        values = tuple(read(run) for read in reads)
+        ident = tuple(map(canonical, values))
+        group = groups.get(ident)
+        if group is None:
+            group = groups[ident] = Group(ident, values)
+        group.runs.append(run)
+    for metric in metrics:
+        read = getter(metric)
+        for group in groups.values():
+            numbers = [v for v in map(read, group.runs) if is_number(v)]
+            group.stats[metric] = aggregate(numbers)
+    return sorted(groups.values(), key=lambda g: tuple(map(sort_key, g.values)))
+
+
+def group_keys(runs: list[ApiRun], by: list[str], all_except: list[str]) -> list[str]:
+    keys = [resolve_key(name, runs, "--group-by") for name in by]
+    if all_except:
+        excluded = [resolve_key(name, runs, "--group-by-all-except") for name in all_except]
+        varying, _ = varying_config(runs)
+        for key in varying:
+            if key not in keys and not any(key == x or key.startswith(x + ".") for x in excluded):
+                keys.append(key)
+    return list(dict.fromkeys(keys))
+
+
+def render_groups(
+    term: Terminal,
+    format: str,
+    groups: list[Group],
+    total: int,
+    keys: list[str],
+    metrics: list[str],
+    aggregates: tuple[str, ...],
+) -> None:
+    if format == "json":
+        write_json(term, [_group_record(g, keys, metrics, aggregates) for g in groups])
+    elif format == "csv":
+        header = [*keys, "runs"]
+        for metric in metrics:
+            for agg in aggregates:
+                header += (
+                    [f"{metric}.ci95_low", f"{metric}.ci95_high"]
+                    if agg == "ci"
+                    else [f"{metric}.{agg}"]
+                )
+        write_csv(term, header, [_group_row(g, metrics, aggregates) for g in groups])
+    else:
+        titles = headers([*keys, *metrics])
+        hidden = table(term, _group_columns(groups, keys, metrics, aggregates, titles))
+        note_hidden(hidden, term)
+        varied = f" by {', '.join(titles[k] for k in keys)}" if keys else ""
+        groups_text = f"{count(len(groups), 'group')} of {count(total, 'run')}"
+        term.write(term.paint(f"{groups_text}{varied}", "dim"))
+
+
+def sort_groups(groups: list[Group], sort: str, keys: list[str], metrics: list[str]) -> list[Group]:
+    descending = sort.startswith("-")
+    name = sort.lstrip("+-")
+    if name in ("runs", "count"):
+        return sort_by(groups, lambda g: len(g.runs), descending)
+    titles = headers([*keys, *metrics])
+    for i, key in enumerate(keys):
+        if name in (key, titles[key]):
+            return sort_by(groups, lambda g, i=i: g.values[i], descending)
+    for metric in metrics:
+        names = {metric: "mean", titles[metric]: "mean"}
+        for agg in AGGREGATES:
+            names[f"{metric}.{agg}"] = names[f"{titles[metric]}.{agg}"] = agg
+        if name in names:
+
+            def stat(g: Group, m: str = metric, a: str = names[name]) -> Any:
+                value = g.stats[m][a]
+                if value is None:
+                    return MISSING
+                return value[0] if a == "ci" else value
+
+            return sort_by(groups, stat, descending)
+    choices = ", ".join(["runs", *(titles[k] for k in [*keys, *metrics])])
+    raise CliError(f"--sort {name!r}: sort groups by one of {choices} (metric.std and the like)")
+
+
+def _group_record(
+    group: Group, keys: list[str], metrics: list[str], aggregates: tuple[str, ...]
+) -> dict[str, Any]:
+    stats = {}
+    for metric in metrics:
+        values = group.stats[metric]
+        entry = {"count": values["count"]}
+        for agg in aggregates:
+            entry["ci95" if agg == "ci" else agg] = (
+                list(values[agg]) if agg == "ci" and values[agg] else values[agg]
+            )
+        stats[metric] = entry
+    return {
+        "group": {k: v for k, v in zip(keys, group.values, strict=True) if v is not MISSING},
+        "runs": len(group.runs),
+        "paths": [r.path for r in group.runs],
+        "metrics": stats,
+    }
+
+
+def _group_row(group: Group, metrics: list[str], aggregates: tuple[str, ...]) -> list[Any]:
+    row: list[Any] = [*group.values, len(group.runs)]
+    for metric in metrics:
+        values = group.stats[metric]
+        for agg in aggregates:
+            if agg == "ci":
+                row += list(values["ci"]) if values["ci"] else ["", ""]
+            else:
+                row.append("" if values[agg] is None else values[agg])
+    return row
+
+
+def _group_columns(
+    groups: list[Group],
+    keys: list[str],
+    metrics: list[str],
+    aggregates: tuple[str, ...],
+    titles: dict[str, str],
+) -> list[Column]:
+    columns = []
+    for i, key in enumerate(keys):
+        values = [g.values[i] for g in groups]
+        columns.append(
+            Column(
+                titles[key],
+                [show(v, missing="<missing>") for v in values],
+                right=all(is_number(v) for v in values),
+                styles=["dim" if v is None or v is MISSING else "cyan" for v in values],
+                priority=3,
+            )
+        )
+    columns.append(Column("runs", [str(len(g.runs)) for g in groups], right=True, priority=3))
+    for metric in metrics:
+        stats = [g.stats[metric] for g in groups]
+        title = titles[metric]
+        places = decimals(s["mean"] for s in stats)
+        spread = "mean" in aggregates and "std" in aggregates
+        for agg in aggregates:
+            if agg == "std" and spread:
+                continue
+            if agg == "mean" and spread:
+                cells = [_mean_std(s, places) for s in stats]
+                columns.append(Column(title, cells, right=True, priority=2))
+            elif agg == "ci":
+                cells = [_interval(s["ci"], places) for s in stats]
+                columns.append(Column(f"{title} 95% CI", cells, right=True))
+            elif agg == "count":
+                columns.append(Column(f"{title} n", [str(s["count"]) for s in stats], right=True))
+            else:
+                header = title if agg == "mean" else f"{title} {agg}"
+                cells = [number(s[agg], places) for s in stats]
+                columns.append(
+                    Column(header, cells, right=True, priority=2 if agg == "mean" else 1)
+                )
+    return columns
+
+
+def _mean_std(stats: dict[str, Any], places: int | None) -> str:
+    if stats["mean"] is None:
+        return "-"
+    if stats["std"] is None:
+        return number(stats["mean"], places)
+    return f"{number(stats['mean'], places)} ± {number(stats['std'], places)}"
+
+
+def _interval(ci: tuple[float, float] | None, places: int | None) -> str:
+    return "-" if ci is None else f"[{number(ci[0], places)}, {number(ci[1], places)}]"

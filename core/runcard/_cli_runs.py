@@ -1,0 +1,233 @@
+"""`runcard runs`: list runs, or group them by config keys with aggregates of their metrics."""
+
+from __future__ import annotations
+
+import argparse
+
+from runcard._cli_filter import FILTER_HELP, parse_filters
+from runcard._cli_group import (
+    group_keys,
+    group_runs,
+    headers,
+    render_groups,
+    sort_groups,
+    summary_metrics,
+    varying_config,
+)
+from runcard._cli_output import (
+    EXIT_CODES_HELP,
+    NOT_FOUND,
+    OK,
+    CliError,
+    Column,
+    Terminal,
+    count,
+    note_hidden,
+    table,
+    write_csv,
+    write_json,
+)
+from runcard._cli_stats import AGGREGATES, DEFAULT_AGGREGATES, parse_aggregates
+from runcard._cli_values import (
+    MISSING,
+    decimals,
+    flatten,
+    is_number,
+    local_time,
+    number,
+    resolve_key,
+    show,
+    sort_by,
+    value_of,
+)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from runcard import Api, ApiRun
+
+GROUP_HELP = f"""\
+grouping (--group-by KEY, repeatable or comma-separated):
+  Runs with equal values of the keys form a group (7 and 7.0 are equal); a missing key
+  and a null value are groups of their own (<missing>, null). --group-by-all-except seed
+  groups by every config key that varies, except seed. Each group shows its run count
+  and, for every numeric summary metric (or the keys given to --columns), the --agg
+  aggregates: {", ".join(AGGREGATES)} (default {",".join(DEFAULT_AGGREGATES)}).
+  std is the sample standard deviation (n - 1); ci is the 95% confidence interval of
+  the mean from Student's t with n - 1 degrees of freedom; both need two runs.
+  --sort takes a group key, runs, or a metric (its mean; metric.std, metric.max, ...).
+keys (--group-by, --sort, --columns): config.<dotted.key>, summary.<key> or a run
+field; a bare name is the config key of that name, else the summary key. Tables show
+the config keys that differ between the runs (--all-keys: all of them), numeric
+summary metrics, and hide columns that do not fit the terminal; json and csv hold
+every key (a missing key is left out of json and an empty csv cell; null is null).
+"""
+STATE_STYLES = {"finished": "green", "failed": "red", "crashed": "red", "running": "yellow"}
+RUN_COLUMNS = ("path", "id", "name", "project", "entity", "group", "job_type", "tags", "state")
+
+
+def add_parsers(commands: Any) -> list[tuple[str, Any, argparse.ArgumentParser]]:
+    parser = commands.add_parser(
+        "runs",
+        help="list, filter, sort and group runs",
+        description="List runs, or group them by config keys with aggregates of their metrics.",
+        epilog=f"{FILTER_HELP}\n\n{GROUP_HELP}\n{EXIT_CODES_HELP}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("project", nargs="?", help="PROJECT or ENTITY/PROJECT (default: all)")
+    add = parser.add_argument
+    add("-f", "--filter", action="append", default=[], metavar="EXPR", help="keep matching runs")
+    add("-g", "--group-by", action="append", default=[], metavar="KEY", help="group by KEY")
+    add(
+        "-G",
+        "--group-by-all-except",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="group by every varying config key but KEY",
+    )
+    add("--agg", default=",".join(DEFAULT_AGGREGATES), help="aggregates of each group's metrics")
+    add("-s", "--sort", metavar="[-]KEY", help="sort by KEY; -KEY: descending")
+    add(
+        "-c",
+        "--columns",
+        action="append",
+        default=[],
+        metavar="KEY,...",
+        help="the keys to show (grouped: to aggregate)",
+    )
+    add("-a", "--all-keys", action="store_true", help="also show config keys equal in all runs")
+    add("-n", "--limit", type=int, metavar="N", help="show the first N rows")
+    add("--format", choices=("table", "json", "csv"), default="table")
+    return [("runs", command, parser)]
+
+
+def command(args: argparse.Namespace, api: Api, term: Terminal) -> int:
+    filters = parse_filters(args.filter)
+    try:
+        aggregates = parse_aggregates(args.agg)
+    except ValueError as exc:
+        raise CliError(f"--agg {args.agg!r}: {exc}") from None
+    if args.limit is not None and args.limit < 1:
+        raise CliError("--limit takes a positive number of rows")
+    runs = fetch(api, args.project, filters)
+    if not runs:
+        if args.format == "json":
+            write_json(term, [])
+        where, hint = f"project {args.project!r}" if args.project else "the store", ""
+        projects = sorted({p.name for p in api.projects()})
+        if args.project and args.project.rsplit("/", 1)[-1] not in projects:
+            hint = f" (there is no such project; projects: {', '.join(projects) or 'none yet'})"
+        matched = "matched the filters" if filters else "exist"
+        raise CliError(f"no runs {matched} in {where}{hint}", NOT_FOUND)
+    columns = _split(args.columns)
+    if args.group_by or args.group_by_all_except:
+        return grouped(runs, args, aggregates, columns, term)
+    return listed(runs, args, columns, term)
+
+
+def fetch(api: Api, project: str | None, filters: dict[str, Any] | None) -> list[ApiRun]:
+    """The selected runs, newest first. (main() pauses the cyclic garbage collector for the
+    whole command: reading 10,000 runs builds hundreds of thousands of dicts, and collecting
+    them while they are being built would cost more than the read.)"""
+    return api.runs(project, filters=filters, order="-created_at")
+
+
+def _split(values: list[str]) -> list[str]:
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
+def grouped(
+    runs: list[ApiRun],
+    args: argparse.Namespace,
+    aggregates: tuple[str, ...],
+    columns: list[str],
+    term: Terminal,
+) -> int:
+    keys = group_keys(runs, _split(args.group_by), _split(args.group_by_all_except))
+    if columns:
+        metrics = [resolve_key(name, runs, "--columns") for name in columns]
+    else:
+        metrics = [m for m in summary_metrics(runs) if m not in keys]
+    groups = group_runs(runs, keys, metrics)
+    if args.sort:
+        groups = sort_groups(groups, args.sort, keys, metrics)
+    if args.limit:
+        groups = groups[: args.limit]
+    render_groups(term, args.format, groups, len(runs), keys, metrics, aggregates)
+    return OK
+
+
+# -- listed ------------------------------------------------------------------------------------
+def listed(runs: list[ApiRun], args: argparse.Namespace, columns: list[str], term: Terminal) -> int:
+    if args.sort:
+        descending = args.sort.startswith("-")
+        key = resolve_key(args.sort.lstrip("+-"), runs, "--sort")
+        runs = sort_by(runs, lambda r: value_of(r, key), descending)
+    same: list[str] = []
+    if columns:
+        keys = [resolve_key(name, runs, "--columns") for name in columns]
+    elif args.format == "table":
+        keys = ["id", "name", "state", "created_at"]
+        if len({r.project for r in runs}) > 1:
+            keys.append("project")
+        if len({r.group for r in runs}) > 1:
+            keys.append("group")
+        varying, same = varying_config(runs)
+        keys += varying + same if args.all_keys or len(runs) == 1 else varying
+        keys += summary_metrics(runs)
+    else:
+        keys = [*RUN_COLUMNS, "created_at", "finished_at"]
+        keys += [f"config.{k}" for k in _union(flatten(r.config) for r in runs)]
+        keys += [f"summary.{k}" for k in _union(flatten(r.summary) for r in runs)]
+    if args.limit:
+        runs = runs[: args.limit]
+    if args.format == "json":
+        records = [{k: v for k in keys if (v := value_of(r, k)) is not MISSING} for r in runs]
+        write_json(term, records)
+    elif args.format == "csv":
+        write_csv(term, keys, [[value_of(r, k) for k in keys] for r in runs])
+    else:
+        hidden = table(term, _run_columns(runs, keys))
+        note_hidden(hidden, term)
+        footer = count(len(runs), "run")
+        if same and not args.all_keys and len(runs) > 1:
+            footer += f"; the same in every run: {count(len(same), 'config key')} (--all-keys)"
+        term.write(term.paint(footer, "dim"))
+    return OK
+
+
+def _union(dicts: Any) -> list[str]:
+    keys: dict[str, None] = {}
+    for d in dicts:
+        keys.update(dict.fromkeys(d))
+    return list(keys)
+
+
+_PRIORITY = {"id": 4, "state": 1, "name": 1, "created_at": 0, "project": 1, "group": 1}
+
+
+def _run_columns(runs: list[ApiRun], keys: list[str]) -> list[Column]:
+    titles = headers(keys)
+    columns = []
+    for key in keys:
+        values = [value_of(r, key) for r in runs]
+        if key in ("created_at", "finished_at"):
+            cells = [local_time(v, seconds=False) for v in values]
+            columns.append(Column(key.replace("_at", ""), cells, priority=0, name=key))
+            continue
+        numeric = all(is_number(v) or v is MISSING or v is None for v in values)
+        if key.startswith("summary.") and numeric:  # metrics line up at four significant digits
+            places = decimals(v for v in values if isinstance(v, float))
+            cells = [number(v, places) if isinstance(v, float) else show(v) for v in values]
+        else:
+            cells = [show(v) for v in values]
+        if key == "state":
+            styles = [STATE_STYLES.get(v) for v in values]
+        else:
+            styles = ["dim" if v is MISSING or v is None else None for v in values]
+        columns.append(
+            Column(titles[key], cells, right=numeric, styles=styles, priority=_PRIORITY.get(key, 2))
+        )
+    return columns
