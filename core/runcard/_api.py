@@ -6,7 +6,7 @@ from itertools import repeat
 
 from runcard import _settings
 from runcard._config import _leaves, revision_key
-from runcard._convert import Conversion, to_config_value
+from runcard._convert import Conversion, loads, to_config_value
 from runcard._errors import RunNotFoundError, UsageError
 
 TYPE_CHECKING = False
@@ -115,19 +115,45 @@ class ApiRun:
         self.state: str = row["state"]
         self.mode: str = row["mode"]
         self.exit_code: int | None = row["exit_code"]
-        self.config: dict[str, Any] = {
-            k: v for k, v in row["config"].items() if not k.startswith("_")
-        }
-        self.summary: dict[str, Any] = dict(row["summary"])
-        self.descriptions: dict[str, str] = dict(row["descriptions"])
-        self.metadata: dict[str, Any] = dict(row["host"])
-        import copy
+        # config, summary, descriptions and metadata are decoded when first read: listing
+        # 10,000 runs to group them by two keys should not decode every host record
+        self._documents: dict[str, Any] = {}
+        self._saved = {f: getattr(self, f) for f in self._EDITABLE}
+        self._saved["tags"] = list(self.tags)
 
-        self._saved = {
-            "config": copy.deepcopy(self.config),
-            "summary": copy.deepcopy(self.summary),
-            **{f: copy.deepcopy(getattr(self, f)) for f in self._EDITABLE},
-        }
+    def _document(self, field: str) -> Any:
+        if field not in self._documents:
+            value = loads(self._row[field])
+            if field == "config":
+                value = _user_keys(value)
+            self._documents[field] = value
+        return self._documents[field]
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The run's config as a plain nested dict of user keys; edit it, then `update()`."""
+        return self._document("config")
+
+    @config.setter
+    def config(self, value: dict[str, Any]) -> None:
+        self._documents["config"] = value
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return self._document("summary")
+
+    @summary.setter
+    def summary(self, value: dict[str, Any]) -> None:
+        self._documents["summary"] = value
+
+    @property
+    def descriptions(self) -> dict[str, str]:
+        return self._document("descriptions")
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """Where the run ran: Python, host name, pid, argv, working directory, git state."""
+        return self._document("host")
 
     @property
     def path(self) -> str:
@@ -204,8 +230,12 @@ class ApiRun:
         import time
 
         now = time.time()
-        config_revisions = _diff(self._saved["config"], self.config, "config", now)
-        summary_revisions = _diff(self._saved["summary"], self.summary, "summary", now)
+        config_revisions = summary_revisions = []
+        if "config" in self._documents:
+            saved = _user_keys(loads(self._row["config"]))
+            config_revisions = _diff(saved, self.config, "config", now)
+        if "summary" in self._documents:
+            summary_revisions = _diff(loads(self._row["summary"]), self.summary, "summary", now)
         fields = {f: getattr(self, f) for f in self._EDITABLE if getattr(self, f) != self._saved[f]}
         if "name" in fields and not fields["name"]:
             raise UsageError(f"run {self.path}: name cannot be empty")
@@ -264,6 +294,10 @@ def _diff(old: dict[str, Any], new: dict[str, Any], what: str, now: float) -> li
         ):
             revisions.append((revision_key(path), value, "api", None, None, now))
     return revisions
+
+
+def _user_keys(config: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in config.items() if not k.startswith("_")}
 
 
 def _iso(timestamp: float) -> str:

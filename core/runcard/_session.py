@@ -8,6 +8,7 @@ import time
 
 from runcard import _settings, _state
 from runcard._config import Config, key_path
+from runcard._convert import loads
 from runcard._errors import RunNotFoundError, UsageError
 from runcard._history import History
 from runcard._host import git_metadata, host_metadata
@@ -151,13 +152,13 @@ def _stored_run(
         step = 0 if last_step is None else last_step + 1
         identity["name"] = existing["name"]
         resumed = Config(allow_val_change=allow_val_change)
-        resumed._load(existing["config"])
-        resumed._descriptions.update(existing["descriptions"])
+        resumed._load(loads(existing["config"]))
+        resumed._descriptions.update(loads(existing["descriptions"]))
         changed: list[Any] = []
         object.__setattr__(resumed, "_sink", changed.extend)
         _replay(resumed, revisions, config._descriptions)
         config, revisions = resumed, changed
-        summary._load(existing["summary"])
+        summary._load(loads(existing["summary"]))
     else:
         if resume == "must":
             store.close()

@@ -27,7 +27,9 @@ RUN_COLUMNS = (
     " exit_code, created_at, finished_at, heartbeat_at, heartbeat_interval, config, summary,"
     " descriptions, host"
 )
-_JSON_FIELDS = ("tags", "config", "summary", "descriptions", "host")
+# run fields decoded by the store; config, summary, descriptions and host stay JSON text for
+# the reader to decode when it needs them
+_JSON_FIELDS = ("tags",)
 
 
 def _regexp(pattern: str, value: Any) -> bool:
