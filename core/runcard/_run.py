@@ -168,7 +168,17 @@ class Run:
             return
         if self.config._descriptions:
             self._writer.put_descriptions(dict(self.config._descriptions))
-        self._writer.close("failed" if exit_code else "finished", exit_code)
+        try:
+            self._writer.close("failed" if exit_code else "finished", exit_code)
+        finally:
+            object.__setattr__(self.config, "_sink", self._refuse_write)
+            self.summary._sink = self._refuse_write
+
+    def _refuse_write(self, _: Any) -> None:
+        raise UsageError(
+            f"run {self.path} is finished: edit it with runcard.Api().run({self.path!r}), "
+            "change .config or .summary, then .update()"
+        )
 
     def __enter__(self) -> Run:
         return self

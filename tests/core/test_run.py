@@ -219,3 +219,13 @@ def test_a_joining_init_says_which_identity_arguments_it_ignored(
         joined = runcard.init(project="other", name="mine", reinit="return_previous")
     assert joined is hosted and joined.project == "p"
     assert "project='other'" in caplog.text and "name='mine'" in caplog.text
+
+
+def test_writes_to_a_finished_run_say_to_use_the_api() -> None:
+    run = runcard.init(project="p", config={"a": 1})
+    run.finish()
+    with pytest.raises(runcard.UsageError, match=r"Api\(\)\.run"):
+        run.config.b = 2
+    with pytest.raises(runcard.UsageError, match="finished"):
+        run.summary["best"] = 0.9
+    assert runcard.Api().run(run.path).config == {"a": 1}
