@@ -1,0 +1,63 @@
+"""`runcard ui`: a local web app over the store (runs table, groups, diffs, charts).
+
+Only the `runcard ui` command imports this package; `import runcard` never does. The web
+dependencies (Starlette, uvicorn) come with the `ui` extra: `pip install 'runcard[ui]'`, and are
+imported only when the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8787
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def add_ui_command(subparsers: Any) -> argparse.ArgumentParser:
+    """Add `runcard ui [--dir DIR] [--host 127.0.0.1] [--port 8787]` to `subparsers`."""
+    sub = subparsers.add_parser(
+        "ui",
+        help="serve the web app on 127.0.0.1:8787",
+        description="Serve a read-only web app over the store: runs table, group-by, config "
+        "diff, charts, parallel coordinates. Binds the loopback address unless --host says "
+        "otherwise; anyone who can reach the port can read every run.",
+    )
+    sub.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default: 127.0.0.1)")
+    sub.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default: 8787)")
+    sub.set_defaults(handler=run_ui, command_name="ui")
+    return sub
+
+
+def add_parsers(commands: Any) -> list[tuple[str, Any, argparse.ArgumentParser]]:
+    """The `_cli.COMMANDS` protocol: (name, handler, parser) for each subcommand."""
+    sub = add_ui_command(commands)
+    return [("ui", run_ui, sub)]
+
+
+def run_ui(args: argparse.Namespace, api: Any = None, term: Any = None) -> int:
+    """Serve until interrupted. `args.dir` picks the store (else $RUNCARD_DIR, else ~/.runcard)."""
+    import sys
+
+    try:
+        import uvicorn
+
+        from runcard.web._app import create_app
+    except ImportError as exc:
+        print(
+            f"runcard ui: the web app needs the 'ui' extra ({exc.name} is missing): "
+            "pip install 'runcard[ui]'",
+            file=sys.stderr,
+        )
+        return 2
+    # on loopback, only Host headers naming loopback are served (no DNS rebinding)
+    hosts = list(LOOPBACK) if args.host in LOOPBACK else None
+    app = create_app(getattr(args, "dir", None), allowed_hosts=hosts)
+    app.state.catalog.warm()
+    print(f"runcard ui: serving http://{args.host}:{args.port}/ (Ctrl-C stops)", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "add_parsers", "add_ui_command", "run_ui"]
