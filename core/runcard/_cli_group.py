@@ -14,7 +14,6 @@ from runcard._cli_output import (
     write_csv,
     write_json,
 )
-from runcard._cli_stats import AGGREGATES, aggregate
 from runcard._cli_values import (
     MISSING,
     canonical,
@@ -28,6 +27,7 @@ from runcard._cli_values import (
     sort_by,
     sort_key,
 )
+from runcard._compare import AGGREGATES, aggregate
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -27,7 +27,7 @@ from runcard._cli_output import (
     write_csv,
     write_json,
 )
-from runcard._cli_stats import AGGREGATES, DEFAULT_AGGREGATES, parse_aggregates
+from runcard._cli_stats import DEFAULT_AGGREGATES, parse_aggregates
 from runcard._cli_values import (
     MISSING,
     decimals,
@@ -40,6 +40,7 @@ from runcard._cli_values import (
     sort_by,
     value_of,
 )
+from runcard._compare import AGGREGATES
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

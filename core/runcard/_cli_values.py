@@ -1,5 +1,5 @@
-"""Reading keys out of runs for the CLI: dotted lookups, flattening, grouping identity, sorting
-and the text a value shows as. A missing key (`MISSING`) and a stored null (`None`) stay apart."""
+"""Reading keys out of runs for the CLI, and the text a value shows as. A missing key
+(`MISSING`) and a stored null (`None`) stay apart; see `_compare`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,15 @@ import json
 import math
 
 from runcard._cli_filter import RUN_FIELDS
+from runcard._compare import (  # noqa: F401  (the CLI modules read these from here)
+    MISSING,
+    canonical,
+    flatten,
+    is_number,
+    lookup,
+    sort_by,
+    sort_key,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -16,55 +25,6 @@ if TYPE_CHECKING:
     from runcard import Api, ApiRun
 
 FIELDS = ("path", *RUN_FIELDS)
-
-
-class _Missing:
-    """The value of a key that a run does not have."""
-
-    _instance: _Missing | None = None
-
-    def __new__(cls) -> _Missing:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "<missing>"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-MISSING: Any = _Missing()
-
-
-def lookup(document: Any, dotted: str) -> Any:
-    """`model.depth` in {"model": {"depth": 4}}, else a key stored with its dot ({"model.depth":
-    4}), as the store's filters read it; MISSING when neither exists."""
-    if not isinstance(document, dict):
-        return MISSING
-    if "." not in dotted:
-        return document.get(dotted, MISSING)
-    parts = dotted.split(".")
-    for i in range(1, len(parts)):
-        child = document.get(".".join(parts[:i]), MISSING)
-        if isinstance(child, dict):
-            found = lookup(child, ".".join(parts[i:]))
-            if found is not MISSING:
-                return found
-    return document.get(dotted, MISSING)
-
-
-def flatten(document: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested dicts as dotted leaves; an empty dict is a leaf of its own."""
-    out: dict[str, Any] = {}
-    for key, value in document.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
-            out.update(flatten(value, f"{path}."))
-        else:
-            out[path] = value
-    return out
 
 
 def value_of(run: ApiRun, key: str) -> Any:
@@ -137,41 +97,6 @@ def known_keys(runs: Iterable[ApiRun]) -> list[str]:
     return list(keys)
 
 
-def canonical(value: Any) -> Any:
-    """A hashable identity for grouping and comparing: 7 and 7.0 are one value, True and 1 two,
-    a missing key and a null two more."""
-    if value is MISSING:
-        return ("missing",)
-    if value is None:
-        return ("null",)
-    if isinstance(value, bool):
-        return ("bool", value)
-    if isinstance(value, (int, float)):
-        return ("nan",) if value != value else ("number", value)
-    if isinstance(value, str):
-        return ("text", value)
-    return ("json", json.dumps(value, sort_keys=True, default=str))
-
-
-_RANKS = {"number": 0, "bool": 1, "text": 2, "json": 3, "nan": 4, "null": 5, "missing": 6}
-
-
-def sort_key(value: Any) -> tuple[int, Any]:
-    """Numbers, then booleans, text, lists and objects; NaN, null and missing last."""
-    kind = canonical(value)
-    return _RANKS[kind[0]], kind[1] if len(kind) > 1 else 0
-
-
-def sort_by(items: list[Any], value: Any, descending: bool) -> list[Any]:
-    """`items` sorted by `value(item)`; NaN, null and missing stay last in both directions."""
-    keyed = [(sort_key(value(item)), item) for item in items]
-    present = [pair for pair in keyed if pair[0][0] < _RANKS["nan"]]
-    absent = [pair for pair in keyed if pair[0][0] >= _RANKS["nan"]]
-    present.sort(key=lambda pair: pair[0], reverse=descending)
-    absent.sort(key=lambda pair: pair[0][0])
-    return [item for _, item in present + absent]
-
-
 def _ambiguous(text: str) -> bool:
     if text in ("", "-", "<missing>") or text != text.strip():
         return True
@@ -225,10 +150,6 @@ def decimals(values: Iterable[float | None]) -> int | None:
     if exponent >= 6 or exponent < -3:
         return None
     return max(0, 3 - exponent)
-
-
-def is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def local_time(iso: str | None, seconds: bool = True) -> str:

@@ -10,8 +10,8 @@ import time
 from typing import Any
 
 import runcard
-from runcard.web._stats import aggregate
-from runcard.web._values import MISSING, canonical, cell, flatten, is_number, sort_key
+from runcard._compare import MISSING, aggregate, canonical, flatten, sort_key
+from runcard.web._values import cell, finite_number
 
 RUN_FIELDS = ("id", "path", "name", "state", "created_at", "group", "tags")
 CACHE_SECONDS = 30.0
@@ -249,8 +249,8 @@ class Catalog:
         for values, members in ordered:
             stats = {}
             for metric in metrics:
-                numbers = [v for v in (m.get(metric) for m in members) if is_number(v)]
-                stats[metric] = aggregate(numbers)
+                numbers = [v for v in (m.get(metric) for m in members) if finite_number(v)]
+                stats[metric] = _stats(numbers)
             groups.append(
                 {
                     "values": [cell(v) for v in values],
@@ -319,7 +319,9 @@ class Catalog:
             "summary": {k: v for k, v in run.summary.items() if not k.startswith("_")},
             "metadata": run.metadata,
             "metrics": sorted(
-                k for k, v in flatten(run.summary).items() if is_number(v) and not k.startswith("_")
+                k
+                for k, v in flatten(run.summary).items()
+                if finite_number(v) and not k.startswith("_")
             ),
         }
 
@@ -330,7 +332,7 @@ class Catalog:
         for path in paths:
             run = self.api.run(path)
             steps, values = run.metric(key)
-            pairs = [(s, v) for s, v in zip(steps, values, strict=True) if is_number(v)]
+            pairs = [(s, v) for s, v in zip(steps, values, strict=True) if finite_number(v)]
             kept = downsample(pairs, points)
             out.append(
                 {
@@ -349,7 +351,7 @@ class Catalog:
         curves = []
         for path in paths:
             steps, values = self.api.run(path).metric(key)
-            curves.append([(s, v) for s, v in zip(steps, values, strict=True) if is_number(v)])
+            curves.append([(s, v) for s, v in zip(steps, values, strict=True) if finite_number(v)])
         every = [s for curve in curves for s, _ in curve]
         if not every:
             return {"key": key, "runs": len(paths), "steps": [], "mean": [], "low": [], "high": []}
@@ -368,7 +370,7 @@ class Catalog:
         for index, values in enumerate(sums):
             if not values:
                 continue
-            stats = aggregate(values)
+            stats = _stats(values)
             spread = stats["std"] or 0.0
             out["steps"].append(round(first + (index + 0.5) * width - 0.5, 3))
             out["mean"].append(stats["mean"])
@@ -428,7 +430,7 @@ def summary_keys(records: list[Record]) -> list[str]:
     keys: dict[str, None] = {}
     for record in records:
         for key, value in record.summary.items():
-            if key not in keys and is_number(value):
+            if key not in keys and finite_number(value):
                 keys[key] = None
     return [f"summary.{k}" for k in keys]
 
@@ -460,3 +462,17 @@ def _keys_in_order(flats: list[dict[str, Any]]) -> list[str]:
 
 
 __all__ = ["Catalog", "Record", "downsample"]
+
+
+def _stats(values: list[float]) -> dict[str, Any]:
+    """`{"n", "mean", "std", "min", "max", "ci95"}`, as the front end reads them."""
+    found = aggregate(values)
+    ci = found["ci"]
+    return {
+        "n": found["count"],
+        "mean": found["mean"],
+        "std": found["std"],
+        "min": found["min"],
+        "max": found["max"],
+        "ci95": list(ci) if ci else None,
+    }
