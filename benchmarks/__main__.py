@@ -13,19 +13,19 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import _rows  # noqa: F401  (registers the rows)
-from benchmarks._harness import PEERS, ROWS, ChildError, Context, Figure, available_peers
+from benchmarks._harness import (
+    PEERS,
+    ROWS,
+    ChildError,
+    Context,
+    Figure,
+    available_peers,
+    num,
+)
 
 
 def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def _num(value: float) -> str:
-    if value >= 100:
-        return f"{value:,.0f}"
-    if value >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
 
 
 def _cell(fig: Figure, tool: str) -> str:
@@ -34,12 +34,13 @@ def _cell(fig: Figure, tool: str) -> str:
         return "-"
     if result.skipped:
         return "skipped"
-    median = result.median
-    if median is None:
+    value = result.value
+    if value is None:
         return "-"
-    text = f"{_num(median)} {fig.unit}"
-    if tool != "runcard" and fig.value is not None and median > 0:
-        text += f" ({fig.value / median:.2g}x)"
+    text = f"{num(value)} {fig.unit}"
+    ratio = fig.ratio(tool) if tool != "runcard" else None
+    if ratio is not None:
+        text += f" ({ratio:.2g}x)"
     return text
 
 
@@ -50,7 +51,8 @@ def _table(figures: list[Figure], peers: list[str]) -> str:
         meets = {True: "yes", False: "no", None: "-"}[fig.meets]
         if fig.problems:
             meets = "FAIL"
-        cells = [fig.title, _cell(fig, "runcard"), f"<= {_num(fig.target)} {fig.unit}", meets]
+        target = f"{'>=' if fig.at_least else '<='} {num(fig.target)} {fig.unit}"
+        cells = [fig.title, _cell(fig, "runcard"), target, meets]
         rows.append(cells + [_cell(fig, peer) for peer in peers])
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
@@ -73,12 +75,14 @@ def _to_json(figures: list[Figure], reps: int, peers: list[str]) -> dict[str, An
                 "title": fig.title,
                 "unit": fig.unit,
                 "target": fig.target,
+                "at_least": fig.at_least,
+                "stat": getattr(fig.stat, "__name__", str(fig.stat)),
                 "value": fig.value,
                 "meets": fig.meets,
                 "problems": fig.problems,
                 "tools": {
                     tool: {
-                        "median": result.median,
+                        "value": result.value,
                         "samples": [s.value for s in result.samples],
                         "skipped": result.skipped,
                     }
@@ -92,19 +96,29 @@ def _to_json(figures: list[Figure], reps: int, peers: list[str]) -> dict[str, An
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="2 repetitions per row (CI smoke)")
+    parser.add_argument(
+        "--quick", action="store_true", help="2 repetitions, smaller counts (CI smoke)"
+    )
     parser.add_argument("--reps", type=int, default=5, help="fresh processes per tool and row")
     parser.add_argument("--json", metavar="FILE", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--only", metavar="KEYS", help=f"comma-separated row keys: {', '.join(r.key for r in ROWS)}"
+    )
     args = parser.parse_args(argv)
+    only = set(args.only.split(",")) if args.only else None
+    if only and only - {r.key for r in ROWS}:
+        parser.error(f"unknown rows: {', '.join(sorted(only - {r.key for r in ROWS}))}")
     reps = 2 if args.quick else max(1, args.reps)
 
     peers = available_peers()
-    ctx = Context(reps, peers, _log)
+    ctx = Context(reps, peers, _log, quick=args.quick)
     figures: list[Figure] = []
     try:
         for spec in ROWS:
+            if only and spec.key not in only:
+                continue
             _log(f"measuring: {spec.title}")
-            fig = Figure(spec.key, spec.title, spec.unit, spec.target)
+            fig = spec.figure()
             try:
                 spec.fn(ctx, fig)
             except ChildError as exc:
@@ -114,11 +128,15 @@ def main(argv: list[str] | None = None) -> int:
         ctx.close()
 
     print(
-        f"runcard benchmarks: median of {reps} fresh processes per figure; "
+        f"runcard benchmarks: median of {reps} fresh processes per figure unless the row says "
+        f"otherwise{' (quick: smaller counts)' if args.quick else ''}; "
         f"Python {platform.python_version()}, {platform.system()}, {os.cpu_count()} CPUs"
     )
     if peers:
-        print("peer cells: the peer's median (runcard/peer ratio; below 1 means runcard is faster)")
+        print(
+            "peer cells: the peer's figure (runcard's cost / the peer's; below 1 means runcard "
+            "is better, for calls/s too)"
+        )
     else:
         print(f"peers: none importable here ({', '.join(PEERS)})")
     print()
