@@ -216,10 +216,13 @@ class ApiRun:
         """(steps, values) of one logged key, read without touching the other keys."""
         steps_out: list[int] = []
         values_out: list[Any] = []
-        for steps, _times, columns in self._store.history(self._pk, [key]):
+        for steps, _, columns in self._store.history(self._pk, [key], times=False):
             if key in columns:
                 positions, values = columns[key]
-                steps_out.extend(steps[p] for p in positions)
+                if isinstance(positions, range):  # the key is in every row of the chunk
+                    steps_out.extend(steps)
+                else:
+                    steps_out.extend(map(steps.__getitem__, positions))
                 values_out.extend(values)
         return steps_out, values_out
 

@@ -334,18 +334,18 @@ class SQLiteStore:
         return result
 
     def history(
-        self, pk: int, keys: list[str] | None = None
+        self, pk: int, keys: list[str] | None = None, times: bool = True
     ) -> list[tuple[list[int], list[float], dict[str, tuple[list[int] | range, list[Any]]]]]:
         """The run's history, chunk by chunk: (steps, times, {key: (row positions, values)}),
-        reading only the columns of `keys` when given."""
+        reading only the columns of `keys` when given (and no times with times=False)."""
         db = self._connection()
         chunks: dict[int, tuple[list[int], list[float], dict[str, Any]]] = {}
         rows_of: dict[int, int] = {}
-        for chunk, rows, steps, times in db.execute(
+        for chunk, rows, steps, stamps in db.execute(
             "SELECT chunk, rows, steps, times FROM history_chunks WHERE run_pk = ? ORDER BY chunk",
             (pk,),
         ):
-            chunks[chunk] = (decode_steps(steps), decode_times(times), {})
+            chunks[chunk] = (decode_steps(steps), decode_times(stamps) if times else [], {})
             rows_of[chunk] = rows
         query = "SELECT key, chunk, kind, positions, data FROM history_columns WHERE run_pk = ?"
         params: list[Any] = [pk]
