@@ -29,35 +29,17 @@ import threading
 import time
 from typing import Any
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchmarks._workloads import config20 as base_config20
+
 PROJECT = "web-api"
 LEARNING_RATES = (0.1, 0.03, 0.01, 0.003, 0.001)
 TARGET_MS = 200.0
 
 
 def config20(i: int) -> dict[str, Any]:
-    """20 keys: ints, floats, text, bools, lists, a nested dict."""
-    return {
-        "lr": LEARNING_RATES[i % len(LEARNING_RATES)],
-        "batch_size": 64,
-        "epochs": 10,
-        "optimizer": "adamw",
-        "betas": [0.9, 0.999],
-        "weight_decay": 0.01,
-        "warmup_steps": 500,
-        "dropout": 0.1,
-        "seed": i,
-        "dataset": "cifar10",
-        "augment": ["crop", "flip"],
-        "layers": [64, 128, 256],
-        "momentum": 0.9,
-        "scheduler": "cosine",
-        "grad_clip": 1.0,
-        "precision": "bf16",
-        "label_smoothing": 0.0,
-        "eval_every": 1000,
-        "shuffle": True,
-        "model": {"name": "resnet", "depth": 18, "width": 1.5, "pretrained": False},
-    }
+    """The benchmarks' 20-key config, with the learning rate swept and run `i`'s seed."""
+    return {**base_config20(), "lr": LEARNING_RATES[i % len(LEARNING_RATES)], "seed": i}
 
 
 def build(directory: str, count: int) -> None:
