@@ -68,9 +68,13 @@ class Api:
         path: str | None = None,
         filters: dict[str, Any] | None = None,
         order: str | None = "-created_at",
+        keys: list[str] | None = None,
     ) -> list[ApiRun]:
         """Runs of `entity/project` (or `project`, or every project when None), filtered with
-        MongoDB-style `filters` on config.*, summary.* and run fields, sorted by `order`."""
+        MongoDB-style `filters` on config.*, summary.* and run fields, sorted by `order`.
+
+        `keys` (such as `["config.lr", "summary"]`) reads only those parts of each run's config
+        and summary: the fast way to compare thousands of runs. Such runs are read-only."""
         entity: str | None = None
         project: str | None = None
         if path:
@@ -82,7 +86,8 @@ class Api:
             else:
                 raise UsageError(f"Api.runs({path!r}): give 'entity/project' or 'project'")
         store = self._open()
-        return [ApiRun(store, row) for row in store.query_runs(entity, project, filters, order)]
+        rows = store.query_runs(entity, project, filters, order, keys=keys)
+        return [ApiRun(store, row, partial=keys is not None) for row in rows]
 
     def projects(self, entity: str | None = None) -> list[Project]:
         return [
@@ -92,13 +97,38 @@ class Api:
         ]
 
 
+class _Decoded:
+    """A run's JSON document, decoded on first read and then kept as a plain attribute."""
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, run: ApiRun | None, owner: type | None = None) -> Any:
+        if run is None:
+            return self
+        value = run._decode(self.field)
+        run.__dict__[self.name] = value
+        return value
+
+
 class ApiRun:
     """A stored run. Edit `.config`, `.summary`, `.name`, `.tags`, `.notes`, then `.update()`."""
 
-    _EDITABLE = ("name", "tags", "notes", "group", "job_type")
+    # (editable attribute, the stored field it comes from)
+    _EDITABLE = (
+        ("name", "name"),
+        ("tags", "tags"),
+        ("notes", "notes"),
+        ("group", "group_name"),
+        ("job_type", "job_type"),
+    )
 
-    def __init__(self, store: Store, row: dict[str, Any]) -> None:
+    def __init__(self, store: Store, row: dict[str, Any], partial: bool = False) -> None:
         self._store = store
+        self._partial = partial  # read with Api.runs(keys=...): only some keys, read-only
         self._load(row)
 
     def _load(self, row: dict[str, Any]) -> None:
@@ -115,45 +145,21 @@ class ApiRun:
         self.state: str = row["state"]
         self.mode: str = row["mode"]
         self.exit_code: int | None = row["exit_code"]
-        # config, summary, descriptions and metadata are decoded when first read: listing
-        # 10,000 runs to group them by two keys should not decode every host record
-        self._documents: dict[str, Any] = {}
-        self._saved = {f: getattr(self, f) for f in self._EDITABLE}
-        self._saved["tags"] = list(self.tags)
+        for attribute in ("config", "summary", "descriptions", "metadata"):
+            self.__dict__.pop(attribute, None)  # decoded again from the new row when read
 
-    def _document(self, field: str) -> Any:
-        if field not in self._documents:
-            value = loads(self._row[field])
-            if field == "config":
-                value = _user_keys(value)
-            self._documents[field] = value
-        return self._documents[field]
+    def _decode(self, field: str) -> Any:
+        raw = self._row[field]
+        value = raw if isinstance(raw, dict) else loads(raw)
+        return _user_keys(value) if field == "config" else value
 
-    @property
-    def config(self) -> dict[str, Any]:
-        """The run's config as a plain nested dict of user keys; edit it, then `update()`."""
-        return self._document("config")
-
-    @config.setter
-    def config(self, value: dict[str, Any]) -> None:
-        self._documents["config"] = value
-
-    @property
-    def summary(self) -> dict[str, Any]:
-        return self._document("summary")
-
-    @summary.setter
-    def summary(self, value: dict[str, Any]) -> None:
-        self._documents["summary"] = value
-
-    @property
-    def descriptions(self) -> dict[str, str]:
-        return self._document("descriptions")
-
-    @property
-    def metadata(self) -> dict[str, Any]:
-        """Where the run ran: Python, host name, pid, argv, working directory, git state."""
-        return self._document("host")
+    # Decoded when first read, then plain attributes: listing 10,000 runs to group them by a
+    # key should not decode every run's host record. `config` and `summary` can be edited.
+    config: dict[str, Any] = _Decoded("config")  # type: ignore[assignment]
+    summary: dict[str, Any] = _Decoded("summary")  # type: ignore[assignment]
+    descriptions: dict[str, str] = _Decoded("descriptions")  # type: ignore[assignment]
+    metadata: dict[str, Any] = _Decoded("host")  # type: ignore[assignment]
+    """Where the run ran: Python, host name, pid, argv, working directory, git state."""
 
     @property
     def path(self) -> str:
@@ -230,16 +236,25 @@ class ApiRun:
     def update(self) -> None:
         """Store edits of config, summary, name, tags, notes, group and job_type, each recorded
         as a revision with source "api"; works while the run is live and after it ended."""
+        if self._partial:
+            raise UsageError(
+                f"run {self.path} was read with Api.runs(keys=...), which holds only some of its "
+                f"keys: read it whole with Api().run({self.path!r}) to edit it"
+            )
         import time
 
         now = time.time()
         config_revisions = summary_revisions = []
-        if "config" in self._documents:
+        if "config" in self.__dict__:  # read, so perhaps edited
             saved = _user_keys(loads(self._row["config"]))
             config_revisions = _diff(saved, self.config, "config", now)
-        if "summary" in self._documents:
+        if "summary" in self.__dict__:
             summary_revisions = _diff(loads(self._row["summary"]), self.summary, "summary", now)
-        fields = {f: getattr(self, f) for f in self._EDITABLE if getattr(self, f) != self._saved[f]}
+        fields = {
+            attribute: getattr(self, attribute)
+            for attribute, stored in self._EDITABLE
+            if getattr(self, attribute) != self._row[stored]
+        }
         if "name" in fields and not fields["name"]:
             raise UsageError(f"run {self.path}: name cannot be empty")
         if config_revisions or summary_revisions or fields:

@@ -29,6 +29,7 @@ from runcard._cli_output import (
 )
 from runcard._cli_stats import DEFAULT_AGGREGATES, parse_aggregates
 from runcard._cli_values import (
+    FIELDS,
     MISSING,
     decimals,
     flatten,
@@ -112,7 +113,14 @@ def command(args: argparse.Namespace, api: Api, term: Terminal) -> int:
         raise CliError(f"--agg {args.agg!r}: {exc}") from None
     if args.limit is not None and args.limit < 1:
         raise CliError("--limit takes a positive number of rows")
-    runs = fetch(api, args.project, filters)
+    columns = _split(args.columns)
+    grouping = bool(args.group_by or args.group_by_all_except)
+    keys = None
+    if grouping and not args.group_by_all_except:  # the keys needed are known: read only them
+        keys = _projection([*_split(args.group_by), *columns, *([args.sort] if args.sort else [])])
+        if not columns:
+            keys.append("summary")  # every numeric metric is shown
+    runs = fetch(api, args.project, filters, keys)
     if not runs:
         if args.format == "json":
             write_json(term, [])
@@ -122,17 +130,34 @@ def command(args: argparse.Namespace, api: Api, term: Terminal) -> int:
             hint = f" (there is no such project; projects: {', '.join(projects) or 'none yet'})"
         matched = "matched the filters" if filters else "exist"
         raise CliError(f"no runs {matched} in {where}{hint}", NOT_FOUND)
-    columns = _split(args.columns)
-    if args.group_by or args.group_by_all_except:
+    if grouping:
         return grouped(runs, args, aggregates, columns, term)
     return listed(runs, args, columns, term)
 
 
-def fetch(api: Api, project: str | None, filters: dict[str, Any] | None) -> list[ApiRun]:
-    """The selected runs, newest first. (main() pauses the cyclic garbage collector for the
-    whole command: reading 10,000 runs builds hundreds of thousands of dicts, and collecting
-    them while they are being built would cost more than the read.)"""
-    return api.runs(project, filters=filters, order="-created_at")
+def fetch(
+    api: Api, project: str | None, filters: dict[str, Any] | None, keys: list[str] | None = None
+) -> list[ApiRun]:
+    """The selected runs, newest first; with `keys`, only those parts of config and summary
+    (Api.runs(keys=...)). (main() pauses the cyclic garbage collector for the whole command:
+    reading 10,000 runs builds hundreds of thousands of dicts, and collecting them while they
+    are being built would cost more than the read.)"""
+    return api.runs(project, filters=filters, order="-created_at", keys=keys)
+
+
+def _projection(names: list[str]) -> list[str]:
+    """The config and summary keys that names given on the command line may refer to: a bare
+    name is looked up as config.<name>, then summary.<name>; group stats like `val_acc.std`
+    read `val_acc`."""
+    keys: list[str] = []
+    for name in names:
+        name = name.lstrip("+-")
+        head = name.partition(".")[0]
+        if head in ("config", "summary"):
+            keys.append(name)
+        elif name not in FIELDS and name != "runs":
+            keys.extend((f"config.{name}", f"summary.{name}", f"summary.{head}"))
+    return list(dict.fromkeys(keys))
 
 
 def _split(values: list[str]) -> list[str]:

@@ -177,3 +177,42 @@ def test_history_rows_come_back_in_order_with_steps() -> None:
         "_step": 0,
         "ok": True,
     }
+
+
+def test_runs_with_keys_reads_only_those_keys_and_is_read_only() -> None:
+    with pytest.warns(runcard.ConfigWarning, match="'opt.name'"):
+        run = runcard.init(
+            project="k",
+            config={"lr": 0.1, "model": {"depth": 2, "act": "relu"}, "opt.name": "sgd"},
+        )
+    run.config.flags = {"fast": True, "sizes": [1, 2]}
+    run.log({"loss": 0.5})
+    run.config.nothing = None
+    run.finish()
+    runcard.init(project="k", config={"other": 1}).finish()
+    found = runcard.Api().runs(
+        "k",
+        keys=[
+            "config.lr",
+            "config.model.depth",
+            "config.opt.name",
+            "config.nothing",
+            "config.flags",
+            "summary",
+        ],
+        order="+created_at",
+    )
+    first, second = found
+    assert first.config == {
+        "lr": 0.1,
+        "model": {"depth": 2},
+        "opt": {"name": "sgd"},
+        "nothing": None,
+        "flags": {"fast": True, "sizes": [1, 2]},
+    }
+    assert first.summary == {"loss": 0.5} and first.state == "finished"
+    assert second.config == {} and second.summary == {}
+    with pytest.raises(runcard.UsageError, match="read it whole"):
+        first.update()
+    with pytest.raises(runcard.StoreError, match="'state'"):
+        runcard.Api().runs("k", keys=["state"])

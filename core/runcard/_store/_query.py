@@ -207,3 +207,12 @@ def order_sql(order: Any, now: float) -> Fragment:
     sql, params = key_sql(key, now)
     direction = "DESC" if descending else "ASC"
     return f"({sql}) IS NULL, {sql} {direction}, pk {direction}", [*params, *params]
+
+
+def projection_sql(column: str, rest: str) -> Fragment:
+    """Two columns for `column`'s key `rest` (dotted): its JSON type (NULL when the run lacks
+    it) and its value (SQL-native for scalars, JSON text for objects and arrays). `config.a.b`
+    reads {"a": {"b": ...}}, else a key stored with its dot."""
+    type_sql, type_params = _json_read("json_type", column, rest)
+    value_sql, value_params = _json_read("json_extract", column, rest)
+    return f"{type_sql}, {value_sql}", [*type_params, *value_params]

@@ -277,7 +277,11 @@ class SQLiteStore:
         filters: dict[str, Any] | None,
         order: str | None,
         limit: int | None = None,
+        keys: list[str] | None = None,
     ) -> list[dict[str, Any]]:
+        """Runs as dicts of their fields; with `keys` (`config.<dotted>`, `summary.<dotted>`,
+        `config`, `summary`), config and summary hold only those keys, already decoded, and
+        descriptions and host are left out: a fast read for comparing many runs."""
         if self._db is None:
             return []
         now = time.time()
@@ -290,16 +294,35 @@ class SQLiteStore:
         combined = {"$and": [scope, filters]} if scope and filters else (scope or filters)
         where, where_params = _query.where_sql(combined, now)
         order_by, order_params = _query.order_sql(order, now)
-        sql = (
-            f"SELECT {RUN_COLUMNS.format(state=state)} FROM runs WHERE {where} ORDER BY {order_by}"
-        )
-        params = [*state_params, *where_params, *order_params]
+        columns, column_params = RUN_COLUMNS.format(state=state), list(state_params)
+        picks: list[tuple[str, list[str]]] = []  # (document, key path) of each projected key
+        if keys is not None:
+            columns, picks, column_params = _projection(keys, state, state_params)
+        sql = f"SELECT {columns} FROM runs WHERE {where} ORDER BY {order_by}"
+        params = [*column_params, *where_params, *order_params]
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
         cursor = self._db.execute(sql, params)
         names = [d[0] for d in cursor.description]
-        return [_run_dict(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+        if keys is None:
+            return [_run_dict(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+        fixed = len(names) - 2 * len(picks)
+        fields = names[:fixed]
+        runs = []
+        for row in cursor.fetchall():
+            run = _run_dict(dict(zip(fields, row)))  # noqa: B905 (the projections follow)
+            config, summary = run.setdefault("config", {}), run.setdefault("summary", {})
+            run["descriptions"] = run["host"] = {}
+            position = fixed
+            for document, path in picks:
+                kind = row[position]
+                if kind is not None:  # NULL: the run lacks the key
+                    value = _json_value(kind, row[position + 1])
+                    _apply(config if document == "config" else summary, path, value)
+                position += 2
+            runs.append(run)
+        return runs
 
     def projects(self) -> list[tuple[str, str, int]]:
         if self._db is None:
@@ -369,9 +392,45 @@ class SQLiteStore:
         )
 
 
+def _projection(
+    keys: list[str], state: str, state_params: list[Any]
+) -> tuple[str, list[tuple[str, list[str]]], list[Any]]:
+    """SELECT columns for `query_runs(keys=...)`: the run fields, whole documents asked for
+    (decoded then), and one JSON value per projected key."""
+    fields = RUN_COLUMNS.format(state=state).split(", config,")[0]
+    wholes: list[str] = []
+    projections: list[str] = []
+    picks: list[tuple[str, list[str]]] = []
+    params = list(state_params)
+    for key in keys:
+        head, _, rest = key.partition(".")
+        if head not in ("config", "summary"):
+            raise StoreError(f"keys={keys!r}: {key!r} is not config[.<key>] or summary[.<key>]")
+        if not rest:
+            wholes.append(f"{head} AS {head}_whole")
+            continue
+        sql, sql_params = _query.projection_sql(head, rest)
+        projections.append(sql)
+        params.extend(sql_params)
+        picks.append((head, rest.split(".")))
+    return ", ".join([fields, *wholes, *projections]), picks, params
+
+
+def _json_value(kind: str, value: Any) -> Any:
+    """A value read with json_type / json_extract back in its Python form."""
+    if kind in ("object", "array"):
+        return loads(value)
+    if kind in ("true", "false"):
+        return kind == "true"
+    return value  # integer, real, text: already native; null: None
+
+
 def _run_dict(row: dict[str, Any]) -> dict[str, Any]:
     for field in _JSON_FIELDS:
-        row[field] = loads(row[field])
+        row[field] = [] if row[field] == "[]" else loads(row[field])
+    for document in ("config", "summary"):  # whole documents of a projection
+        if f"{document}_whole" in row:
+            row[document] = loads(row.pop(f"{document}_whole"))
     return row
 
 
