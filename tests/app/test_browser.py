@@ -3,11 +3,13 @@ a screenshot of its view under its pytest tmp_path."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from app_data import XSS_IMG, XSS_SCRIPT
+from playwright.sync_api import expect
 
 
 def open_view(page: Any, server: str, fragment: str) -> None:
@@ -54,7 +56,7 @@ def test_table_lists_the_runs_with_varying_config_columns(
     assert "epochs" not in headers  # equal in every run: hidden by default
     shoot(page, tmp_path, "table")
     page.locator("th[data-key='summary.acc']").click()
-    page.wait_for_function("location.hash.includes('sort=-summary.acc')")
+    expect(page).to_have_url(re.compile(r"sort=-summary\.acc"))
     page.wait_for_selector("#runs th[data-key='summary.acc']:has-text('▼')")
     first = page.locator("#runs tr[data-path] td.num").all_text_contents()
     assert "0.81" in first
@@ -91,7 +93,7 @@ def test_selecting_two_runs_shows_exactly_their_differing_keys(
     a, b = store[1]["demo"][0], store[1]["demo"][2]  # lr 0.1 adam seed 0 / lr 0.1 sgd seed 0
     open_view(page, server, demo(page, server))
     page.locator(f"input.select[data-path='{a}']").check()
-    page.wait_for_function("location.hash.includes('sel=')")
+    expect(page).to_have_url(re.compile(r"sel="))
     page.wait_for_selector(f"input.select[data-path='{b}']")
     page.locator(f"input.select[data-path='{b}']").check()
     page.wait_for_selector("#compare:not([disabled])")
@@ -164,8 +166,9 @@ def test_filter_box_takes_the_cli_syntax_and_reports_errors(
     open_view(page, server, demo(page, server))
     page.fill("#filter", "config.lr=0.01 and summary.acc>0.59")
     page.click("form.toolbar button[type=submit]")
-    page.wait_for_function("location.hash.includes('filter=')")
-    page.wait_for_function("document.querySelectorAll('#runs tr[data-path]').length === 2")
+    # expect() polls from Python: the page's CSP forbids the eval a string predicate needs
+    expect(page).to_have_url(re.compile(r"filter="))
+    expect(page.locator("#runs tr[data-path]")).to_have_count(2)
     shoot(page, tmp_path, "filtered")
     page.fill("#filter", "lr>>")
     page.click("form.toolbar button[type=submit]")
