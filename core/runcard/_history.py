@@ -37,43 +37,51 @@ F8, I8, B1, JSON = "f8", "i8", "b1", "json"
 
 
 class Chunk:
-    """Up to CHUNK_ROWS rows as columns: steps, times, and per key the rows holding it."""
+    """Up to CHUNK_ROWS rows, turned into columns (steps, times, per key its values and, when
+    some rows lack it, which rows hold it) when the chunk is written."""
 
-    __slots__ = ("columns", "index", "steps", "stored_rows", "times")
+    __slots__ = ("index", "keys", "rows", "steps", "stored_rows", "times", "uniform")
 
     def __init__(self) -> None:
         self.index: int | None = None  # given by the store when first written
         self.steps = array("q")
         self.times = array("d")
-        self.columns: dict[str, tuple[array[int], list[Any]]] = {}
+        self.rows: list[dict[str, Any]] = []
+        self.keys: dict[str, None] = {}  # every key of the chunk, first seen first
+        self.uniform = True  # every row has the same keys: no row positions to store
         self.stored_rows = 0
 
     def append(self, step: int, t: float, row: dict[str, Any]) -> None:
-        position = len(self.steps)
         self.steps.append(step)
         self.times.append(t)
-        columns = self.columns
-        for key, value in row.items():
-            column = columns.get(key)
-            if column is None:
-                column = columns[key] = (array("I"), [])
-            column[0].append(position)
-            column[1].append(value)
+        rows = self.rows
+        if not rows:
+            self.keys.update(dict.fromkeys(row))
+        elif not self.uniform or row.keys() != rows[0].keys():
+            self.uniform = False
+            self.keys.update(dict.fromkeys(row))
+        rows.append(row)
 
     def encode(self) -> EncodedChunk:
         """The stored form of the rows appended so far."""
-        rows = len(self.steps)
+        rows = self.rows[: len(self.steps)]
+        count = len(rows)
+        columns = []
+        for key in self.keys:
+            if self.uniform:
+                columns.append(_encode_column(key, None, [row[key] for row in rows], count))
+                continue
+            held = [(i, row[key]) for i, row in enumerate(rows) if key in row]
+            positions = array("I", [i for i, _ in held])
+            columns.append(_encode_column(key, positions, [v for _, v in held], count))
         return EncodedChunk(
             self.index,
-            rows,
+            count,
             min(self.steps),
             max(self.steps),
             _pack_deltas(self.steps),
             _pack_deltas(array("q", [round(t * 1e6) for t in self.times])),
-            [
-                _encode_column(key, positions, values, rows)
-                for key, (positions, values) in self.columns.items()
-            ],
+            columns,
         )
 
 
@@ -116,7 +124,7 @@ def _unpack_deltas(blob: bytes) -> list[int]:
 
 
 def _encode_column(
-    key: str, positions: array[int], values: list[Any], rows: int
+    key: str, positions: array[int] | None, values: list[Any], rows: int
 ) -> tuple[str, str, bytes | None, bytes]:
     kinds = set(map(type, values))
     packed: array[Any] | None = None
@@ -132,15 +140,12 @@ def _encode_column(
         if not _LITTLE:
             packed.byteswap()
         data = packed.tobytes()
-    index = None
-    if len(positions) != rows:
-        index = array("I", positions)
-        if not _LITTLE:
-            index.byteswap()
-        index_bytes: bytes | None = zlib.compress(index.tobytes(), 1)
-    else:
-        index_bytes = None
-    return key, kind, index_bytes, data
+    if positions is None or len(positions) == rows:  # in every row
+        return key, kind, None, data
+    index = array("I", positions)
+    if not _LITTLE:
+        index.byteswap()
+    return key, kind, zlib.compress(index.tobytes(), 1), data
 
 
 def decode_column(kind: str, data: bytes) -> list[Any]:
@@ -211,11 +216,12 @@ class History:
                     self._full.append(self._open)
                     self._open = Chunk()
                 self._open.append(step, t, row)
+            if not self._pinned and not self._aggregates:
+                self._summary.update(self._summary_changes)
 
     def _fold(self, row: dict[str, Any]) -> None:
         if not self._pinned and not self._aggregates:
-            self._summary.update(row)
-            self._summary_changes.update(row)
+            self._summary_changes.update(row)  # the summary takes them once per batch
             return
         for key, value in row.items():
             if key in self._pinned:
