@@ -269,11 +269,17 @@ def setup(reinit: str | None = None) -> str:
 
 
 def _safe_git(start: str) -> dict[str, Any]:
-    try:
-        return git_metadata(start)
-    except Exception as exc:  # metadata must never cost the run
-        _logger().debug("runcard: git metadata unavailable: %s", exc)
-        return {}
+    """Git facts of the script's work tree, read once per process: the code a process runs is
+    the code it imported, so every later run in it (a fit per run, a sweep) reuses them."""
+    facts = _state.git_facts.get(start)
+    if facts is None:
+        try:
+            facts = git_metadata(start)
+        except Exception as exc:  # metadata must never cost the run
+            _logger().debug("runcard: git metadata unavailable: %s", exc)
+            facts = {}
+        _state.git_facts[start] = facts
+    return dict(facts)
 
 
 def _check_name(what: str, value: Any) -> None:

@@ -13,6 +13,7 @@ from runcard._sources import pop_configs_argument
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import threading
+    from typing import Any
 
     from runcard._run import Run
 
@@ -23,6 +24,9 @@ current_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar(
 # Runs started and not yet finished, oldest first: exit hooks finish them, and a thread that
 # never saw `init()` (threads start with an empty context) logs to the newest.
 live_runs: list[Run] = []
+
+# Git commit and dirty flag by script directory, read once per process (see _session._safe_git).
+git_facts: dict[str, dict[str, Any]] = {}
 
 # Writer threads that may still be running; the exit hook waits for them (see _session._at_exit).
 writer_threads: list[threading.Thread] = []
