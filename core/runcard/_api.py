@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from itertools import repeat
 
 from runcard import _settings
@@ -203,8 +204,14 @@ class ApiRun:
         """The history as a pandas DataFrame (`pandas=False`: a list of row dicts), optionally
         thinned to about `samples` evenly spaced rows."""
         rows: list[dict[str, Any]] = []
-        for steps, times, columns in self._store.history(self._pk, keys):
-            rows.extend(_chunk_rows(steps, times, columns, keys))
+        collecting = gc.isenabled()
+        gc.disable()  # nothing cyclic is built: tracing 100,000s of new dicts would only cost
+        try:
+            for steps, times, columns in self._store.history(self._pk, keys):
+                rows.extend(_chunk_rows(steps, times, columns, keys))
+        finally:
+            if collecting:
+                gc.enable()
         if samples is not None and len(rows) > samples > 0:
             stride = len(rows) / samples
             rows = [rows[int(i * stride)] for i in range(samples)]

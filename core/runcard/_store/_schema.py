@@ -42,7 +42,7 @@ MIGRATIONS: list[list[str]] = [
             entries TEXT NOT NULL
         )""",
         "CREATE INDEX IF NOT EXISTS revisions_by_run ON revisions (run_pk, scope)",
-        # history in chunks of up to 1024 rows: steps and times here (delta-encoded, zlib) ...
+        # history in chunks of up to 1024 rows: steps and times here (packed arrays, zlib) ...
         """CREATE TABLE IF NOT EXISTS history_chunks (
             run_pk INTEGER NOT NULL,
             chunk INTEGER NOT NULL,
