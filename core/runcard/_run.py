@@ -56,6 +56,7 @@ class Run:
         self.config = config
         self.summary = summary
         self._root = root
+        self._dir: str | None = None
         self._writer = writer
         self._step = step
         self._row: dict[str, Any] = {}  # the row being accumulated (commit=False, step=)
@@ -77,10 +78,12 @@ class Run:
 
     @property
     def dir(self) -> str:
-        """A directory for this run's files, under the store's directory."""
-        path = os.path.join(self._root, "runs", self.id)
-        os.makedirs(path, exist_ok=True)
-        return path
+        """A directory for this run's files, under the store's directory (made on first use)."""
+        if self._dir is None:
+            path = os.path.join(self._root, "runs", self.id)
+            os.makedirs(path, exist_ok=True)
+            self._dir = path
+        return self._dir
 
     @property
     def step(self) -> int:
