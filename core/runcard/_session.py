@@ -75,6 +75,12 @@ def init(
         )
         return previous
 
+    if os.environ.get(_settings.ENV_URL):
+        _logger().warning(
+            "runcard: %s is set, but the tracking-server client is not available yet; "
+            "this run is stored locally",
+            _settings.ENV_URL,
+        )
     mode = mode or os.environ.get(_settings.ENV_MODE) or "online"
     if mode not in _settings.MODES:
         raise UsageError(f"init(mode={mode!r}): use one of {', '.join(_settings.MODES)}")

@@ -14,7 +14,6 @@ ENV_URL = "RUNCARD_URL"
 
 DEFAULT_PROJECT = "uncategorized"
 DEFAULT_HEARTBEAT_SECONDS = 10.0
-STORE_FILENAME = "runcard.db"
 MODES = ("online", "offline", "disabled")
 
 
@@ -26,10 +25,6 @@ def store_root(dir: str | os.PathLike[str] | None = None) -> str:
     if env:
         return os.path.abspath(env)
     return os.path.join(os.path.expanduser("~"), ".runcard")
-
-
-def store_path(dir: str | os.PathLike[str] | None = None) -> str:
-    return os.path.join(store_root(dir), STORE_FILENAME)
 
 
 def heartbeat_seconds() -> float:
