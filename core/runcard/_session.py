@@ -337,6 +337,8 @@ def _at_exit() -> None:
     _finish_live_runs()
     for thread in list(_state.writer_threads):
         thread.join(timeout=30)
+    while _state.store_keepers:  # the last close checkpoints the WAL into the database
+        _state.store_keepers.popitem()[1].close()
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:

@@ -28,6 +28,9 @@ live_runs: list[Run] = []
 # Git commit and dirty flag by script directory, read once per process (see _session._safe_git).
 git_facts: dict[str, dict[str, Any]] = {}
 
+# An idle SQLite connection per store recently written, by path (see _store._sqlite._keep_wal).
+store_keepers: dict[str, Any] = {}
+
 # Writer threads that may still be running; the exit hook waits for them (see _session._at_exit).
 writer_threads: list[threading.Thread] = []
 
@@ -51,6 +54,7 @@ def _forget_runs_in_forked_child() -> None:
     runs: it has no writer thread, and its exit must not finish them."""
     live_runs.clear()
     writer_threads.clear()
+    store_keepers.clear()  # the parent's connections: never used here
     current_run.set(None)
 
 

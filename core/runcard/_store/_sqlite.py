@@ -7,6 +7,7 @@ import re
 import sqlite3
 import time
 
+from runcard import _state
 from runcard._config import key_path
 from runcard._convert import dumps, loads
 from runcard._errors import StoreError
@@ -54,6 +55,8 @@ class SQLiteStore:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.create_function("REGEXP", 2, _regexp, deterministic=True)
             self._migrate()
+            if create:
+                _keep_wal(self.path)
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open the runcard store at {self.path}: {exc}") from exc
         self.exists = True
@@ -454,6 +457,24 @@ def _remove(document: dict[str, Any], path: tuple[str, ...] | list[str]) -> None
         node = node.get(part) if isinstance(node, dict) else None
     if isinstance(node, dict):
         node.pop(path[-1], None)
+
+
+KEPT_STORES = 4
+
+
+def _keep_wal(path: str) -> None:
+    """Hold one idle connection to each store this process writes to (the last few): while it
+    is open, a run's writer closing its connection is not the last close, so SQLite neither
+    checkpoints nor deletes the WAL, and the next run in the process skips recreating it."""
+    keepers = _state.store_keepers
+    if path in keepers:
+        keepers[path] = keepers.pop(path)  # most recently used last
+        return
+    keeper = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
+    keeper.execute("PRAGMA user_version").fetchone()  # joins the WAL index, then stays idle
+    keepers[path] = keeper
+    while len(keepers) > KEPT_STORES:
+        keepers.pop(next(iter(keepers))).close()
 
 
 class _transaction:
