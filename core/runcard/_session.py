@@ -124,7 +124,9 @@ def init(
         history = History(summary._values, summary._pinned, keep_rows=False)
         run = Run(**identity, config=config_obj, summary=summary, history=history)
     else:
-        run = _stored_run(identity, config_obj, collected, summary, resume, allow_val_change)
+        run = _stored_run(
+            identity, config_obj, collected, summary, resume, allow_val_change, given_id=bool(id)
+        )
     _make_current(run)
     return run
 
@@ -136,6 +138,7 @@ def _stored_run(
     summary: Summary,
     resume: bool | str | None,
     allow_val_change: bool | None,
+    given_id: bool,
 ) -> Run:
     """Create the run in the store, or continue the stored one (resume), and start its
     writer. `revisions` are the init-time config writes."""
@@ -143,7 +146,7 @@ def _stored_run(
     store = open_store(identity["root"])
     entity, project, run_id = identity["entity"], identity["project"], identity["id"]
     host = host_metadata()
-    existing = store.find_run(entity, project, run_id)
+    existing = store.find_run(entity, project, run_id) if given_id else None  # a new id is new
     step = 0
     if existing is not None:
         if resume in (None, False, "never"):

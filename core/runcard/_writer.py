@@ -4,7 +4,7 @@ Callers append items to deques (no lock, no disk): config revisions and summary 
 writer's queue, `log()` entries to the run's `History`. The writer thread wakes every
 `FLUSH_SECONDS`, turns logged entries into columns, and writes everything new in one
 transaction. A store error keeps the data and is retried with backoff; it is reported once as a
-warning and surfaces as a `StoreError` at `close()`. `flush()` waits on an event set by the
+warning and surfaces as a `StoreError` at `close()`, which waits on an event set by the
 thread, never on a sleep. When more than MAX_QUEUED log entries wait, `log()` waits for the
 thread to take them (back-pressure keeps memory flat; the thread never waits on a caller).
 """
@@ -33,7 +33,7 @@ CLOSE_RETRY_SECONDS = 5.0
 
 MAX_QUEUED = 10_000
 
-SUMMARY, DESCRIPTIONS, HOST, MARK = range(4)
+SUMMARY, DESCRIPTIONS, HOST = range(3)
 
 
 class Writer:
@@ -80,13 +80,6 @@ class Writer:
             self._wake.set()
             self._room.wait(0.1)
 
-    def flush(self, timeout: float | None = None) -> bool:
-        """Wait until everything put so far is written; False on timeout or store error."""
-        done = threading.Event()
-        self._queue.append((MARK, done))
-        self._wake.set()
-        return done.wait(timeout) and self._unwritten == 0
-
     def close(self, state: str, exit_code: int | None) -> None:
         """Write everything queued, then the run's final state; raise StoreError if something
         could not be stored. The thread closes the store after this returns: closing the last
@@ -132,7 +125,6 @@ class Writer:
                 pending.append(queue.popleft())
             for _ in range(len(self._revisions)):
                 revisions.append(self._revisions.popleft())
-            marks = [item for kind, item in pending if kind == MARK]
             encoded, chunks, summary = history.take()
             now = time.monotonic()
             beat = now >= next_beat
@@ -147,9 +139,6 @@ class Writer:
                     history.restore_summary(summary)
                     self._report(exc, len(revisions), pending, chunks)
                     backoff = min(max(backoff * 2, FLUSH_SECONDS), MAX_BACKOFF_SECONDS)
-                    for mark in marks:
-                        mark.set()  # flush() returns False: _unwritten > 0
-                    pending = [(k, i) for k, i in pending if k != MARK]
                     if closing:
                         give_up_at = give_up_at or now + CLOSE_RETRY_SECONDS
                         if now >= give_up_at:
@@ -159,8 +148,6 @@ class Writer:
                 self._unwritten = 0
                 backoff = 0.0
                 pending, revisions = [], []
-                for mark in marks:
-                    mark.set()
                 if beat:
                     next_beat = now + self._heartbeat_seconds
             if closing and not (self._queue or self._revisions or history.queue):
@@ -174,7 +161,7 @@ class Writer:
         chunks: list[Chunk],
     ) -> None:
         rows = sum(len(chunk.steps) - chunk.stored_rows for chunk in chunks)
-        self._unwritten = rows + revisions + sum(1 for kind, _ in pending if kind != MARK)
+        self._unwritten = rows + revisions + len(pending)
         if self._error is None:
             warnings.warn(
                 f"runcard could not write to its store ({exc}); retrying in the background. "
