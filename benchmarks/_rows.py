@@ -49,6 +49,7 @@ RSS_CALLS = (50_000, 50_000)
 RSS_LONG_CALLS = (1_000_000, 200_000)
 HISTORY_ROWS, HISTORY_KEYS = 50_000, 5  # 250k values
 METRIC_POINTS = (1_000_000, 200_000)  # one key
+CREATED_RUNS = (10_000, 500)
 KILLS_PER_REP = 4  # SIGKILLs per tool: 4 x reps
 KILL_AFTER_S = (0.5, 1.0)  # a random moment in this window after logging starts
 KILL_HEARTBEAT_S = 0.5  # so the killed run reads "crashed" 1.5 s later, not 30 s
@@ -295,6 +296,36 @@ def _bytes_per_value(tool: str, store: Path, info: dict[str, Any]) -> float:
     if tool == "runcard" and wal.exists():
         info["wal_bytes"] = wal.stat().st_size
     return store_bytes(store) / info["values"]
+
+
+@row(
+    "create_runs",
+    "create runs back to back as the store grows",
+    unit="runs/s",
+    target=1100,
+    at_least=True,
+)
+def create_runs(ctx: Context, fig: Figure) -> None:
+    count = _count(ctx, CREATED_RUNS)
+    fig.title = f"create runs back to back (20-key config, summary), store grows to {_k(count)}"
+    import runcard
+
+    samples = ctx.measure(fig, "create_runs", str(count), fresh_store=True)
+    for sample in samples:
+        runs = runcard.Api(dir=str(runcard_store(sample.store))).runs(
+            "bench", keys=["config.lr", "summary.acc"]
+        )
+        if len(runs) != count or any(run.state != "finished" for run in runs):
+            fig.problems.append(f"{len(runs):,} finished runs in the store, expected {count:,}")
+    for tool, result in fig.tools.items():
+        if result.samples:
+            first = statistics.median(s.info["first"] for s in result.samples)
+            last = statistics.median(s.info["last"] for s in result.samples)
+            runs = result.samples[0].info["runs"]
+            ctx.note(
+                f"{tool}: {num(first)} runs/s over the first tenth of {runs:,} runs, "
+                f"{num(last)} over the last tenth"
+            )
 
 
 @row("bytes_per_value", "bytes on disk per scalar value", unit="B", target=16.0)

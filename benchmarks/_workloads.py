@@ -213,6 +213,71 @@ def init_finish_tensorboardX() -> dict[str, Any]:
     return {"value": _ms(t0, t1)}
 
 
+# -- runs created back to back in one process as the store grows ---------------------------------
+PEER_MAX_RUNS = 500  # MLflow makes ~110 runs/s here, trackio ~40: they stop at this count
+
+
+def _runs_back_to_back(make_run: Callable[[dict[str, Any], int], None], n: str) -> dict[str, Any]:
+    """Runs/s over all runs, and over the first and last tenth: flat means last ~ first."""
+    count = int(n)
+    cfg = config20()
+    block = max(count // 10, 1)
+    stamps = [time.perf_counter()]
+    for i in range(count):
+        make_run(cfg, i)
+        if (i + 1) % block == 0:
+            stamps.append(time.perf_counter())
+    first = block / (stamps[1] - stamps[0])
+    last = block / (stamps[-1] - stamps[-2])
+    return {"value": count / (stamps[-1] - stamps[0]), "first": first, "last": last, "runs": count}
+
+
+def create_runs_runcard(n: str) -> dict[str, Any]:
+    import runcard
+
+    def make_run(cfg: dict[str, Any], i: int) -> None:
+        run = runcard.init(project=PROJECT, config=cfg)
+        run.summary["acc"] = i / 10_000
+        run.finish()
+
+    return _runs_back_to_back(make_run, n)
+
+
+def _peer_runs(n: str) -> tuple[str, dict[str, Any]]:
+    count = int(n)
+    if count <= PEER_MAX_RUNS:
+        return n, {}
+    return str(PEER_MAX_RUNS), {"note": f"{PEER_MAX_RUNS:,} runs instead of {count:,}"}
+
+
+def create_runs_mlflow(n: str) -> dict[str, Any]:
+    import mlflow
+
+    mlflow.set_experiment(PROJECT)
+
+    def make_run(cfg: dict[str, Any], i: int) -> None:
+        with mlflow.start_run():
+            mlflow.log_params(cfg)
+            mlflow.log_metric("acc", i / 10_000)
+
+    count, note = _peer_runs(n)
+    return {**_runs_back_to_back(make_run, count), **note}
+
+
+def create_runs_trackio(n: str) -> dict[str, Any]:
+    import trackio
+
+    def make_run(cfg: dict[str, Any], i: int) -> None:
+        trackio.init(
+            project=PROJECT, config=cfg, embed=False, auto_log_cpu=False, auto_log_gpu=False
+        )
+        trackio.log({"acc": i / 10_000})
+        trackio.finish()
+
+    count, note = _peer_runs(n)
+    return {**_runs_back_to_back(make_run, count), **note}
+
+
 # -- config updates ------------------------------------------------------------------------------
 # N updates: the first half add keys k0..k{N/2-1} by item assignment, the second half change each
 # of them to i + N/2 with update(..., allow_val_change=True). The time covers the updates and

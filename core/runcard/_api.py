@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import gc
-from itertools import repeat
+from itertools import starmap
 
 from runcard import _settings
 from runcard._config import _leaves, revision_key
@@ -12,7 +13,7 @@ from runcard._errors import RunNotFoundError, UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from typing import Any
 
     from runcard._config import Revision
@@ -289,7 +290,7 @@ def _chunk_rows(
     dense = [k for k, (positions, _) in columns.items() if isinstance(positions, range)]
     names = ("_step", "_timestamp", *dense)
     values = zip(steps, times, *(columns[k][1] for k in dense))  # noqa: B905
-    rows: list[dict[str, Any]] = list(map(dict, map(zip, repeat(names), values)))
+    rows: list[dict[str, Any]] = list(starmap(_row_builder(names), values))
     for key, (positions, column) in columns.items():
         if not isinstance(positions, range):
             for position, value in zip(positions, column, strict=True):
@@ -298,6 +299,21 @@ def _chunk_rows(
         return rows
     wanted = ("_step", *keys)
     return [{k: row[k] for k in wanted} for row in rows if all(k in row for k in keys)]
+
+
+@functools.lru_cache(maxsize=64)
+def _row_builder(names: tuple[str, ...]) -> Callable[..., dict[str, Any]]:
+    """A function of len(names) values returning the row dict {names[i]: value i}.
+
+    A dict display is built at its final size, where dict(zip(...)) grows as it goes: on a
+    history read of 50k rows that is a quarter of the time. The names never enter the source
+    text: they are bound as globals K0, K1, ... of the generated function."""
+    if len(names) > 200:
+        return lambda *values: dict(zip(names, values, strict=True))
+    params = ", ".join(f"v{i}" for i in range(len(names)))
+    items = ", ".join(f"K{i}: v{i}" for i in range(len(names)))
+    namespace = {f"K{i}": name for i, name in enumerate(names)}
+    return eval(f"lambda {params}: {{{items}}}", namespace)
 
 
 def _diff(old: dict[str, Any], new: dict[str, Any], what: str, now: float) -> list[Revision]:

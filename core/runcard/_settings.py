@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 
 ENV_DIR = "RUNCARD_DIR"
@@ -47,6 +48,11 @@ def default_entity() -> str:
     for name in ("USER", "LOGNAME", "USERNAME"):
         if os.environ.get(name):
             return os.environ[name]
+    return _account_name()
+
+
+@functools.cache
+def _account_name() -> str:
     try:
         import pwd
 

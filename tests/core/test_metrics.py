@@ -183,3 +183,16 @@ def test_two_processes_logging_to_one_run_keep_every_row(tmp_path: Path) -> None
     rows = runcard.Api().run("m/shared").history(pandas=False)
     for writer in (1, 2):
         assert sorted(r["i"] for r in rows if r["writer"] == writer) == list(range(3000))
+
+
+def test_history_rows_keep_any_key_name_and_many_keys() -> None:
+    odd = {"K0": 1.0, "v0": 2.0, "}": 3.0, "a b": 4.0, "lambda": 5.0, "x'); import os; ('": 6}
+    wide = {f"m{i}": float(i) for i in range(250)}
+    for row in (odd, wide):  # each key in every row: the rows are built in one pass
+        run = runcard.init(project="p")
+        run.log(row)
+        run.log(row)
+        run.finish()
+        rows = runcard.Api().run(run.path).history(pandas=False)
+        assert [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows] == [row, row]
+        assert [r["_step"] for r in rows] == [0, 1]

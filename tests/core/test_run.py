@@ -229,3 +229,23 @@ def test_writes_to_a_finished_run_say_to_use_the_api() -> None:
     with pytest.raises(runcard.UsageError, match="finished"):
         run.summary["best"] = 0.9
     assert runcard.Api().run(run.path).config == {"a": 1}
+
+
+def test_generated_names_are_numbered_per_project() -> None:
+    runs = [runcard.init(project=p) for p in ("a", "a", "b", "a")]
+    runcard.Api().run(runs[1].path).delete()  # a deleted run's number is not given again
+    runs.append(runcard.init(project="a"))
+    assert [run.name.rsplit("-", 1)[1] for run in runs] == ["1", "2", "1", "3", "4"]
+
+
+def test_a_store_from_before_run_counters_keeps_numbering(store_dir: Path) -> None:
+    import sqlite3
+
+    for _ in range(2):
+        runcard.init(project="a").finish()
+    old = sqlite3.connect(store_dir / "runcard.db", isolation_level=None)
+    old.execute("DROP TABLE run_counters")  # the store as the first schema version left it
+    old.execute("PRAGMA user_version = 1")
+    old.close()
+    run = runcard.init(project="a")
+    assert run.name.endswith("-3")

@@ -64,6 +64,14 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (run_pk, key, chunk)
         ) WITHOUT ROWID""",
     ],
+    [
+        # runs numbered per project for their names, without counting the project's runs
+        """CREATE TABLE IF NOT EXISTS run_counters (
+            project TEXT PRIMARY KEY,
+            runs INTEGER NOT NULL
+        )""",
+        "INSERT INTO run_counters SELECT project, count(*) FROM runs GROUP BY project",
+    ],
 ]
 
 VERSION = len(MIGRATIONS)

@@ -93,11 +93,16 @@ class SQLiteStore:
         for revision in revisions:
             _apply(config, key_path(revision[0]), revision[1])
         with _transaction(db):
+            db.execute(
+                "INSERT INTO run_counters VALUES (?, 1)"
+                " ON CONFLICT (project) DO UPDATE SET runs = runs + 1",
+                (fields["project"],),
+            )
             if not fields.get("name"):
-                count = db.execute(
-                    "SELECT count(*) FROM runs WHERE project = ?", (fields["project"],)
+                number = db.execute(
+                    "SELECT runs FROM run_counters WHERE project = ?", (fields["project"],)
                 ).fetchone()[0]
-                fields["name"] = f"{fields.pop('name_stem')}-{count + 1}"
+                fields["name"] = f"{fields.pop('name_stem')}-{number}"
             fields.pop("name_stem", None)
             now = fields["created_at"]
             cursor = db.execute(
