@@ -49,16 +49,22 @@ class Chunk:
         self.uniform = True  # every row has the same keys: no row positions to store
         self.stored_rows = 0
 
-    def append(self, step: int, t: float, row: dict[str, Any]) -> None:
-        self.steps.append(step)
-        self.times.append(t)
-        rows = self.rows
-        if not rows:
-            self.keys.update(dict.fromkeys(row))
-        elif not self.uniform or row.keys() != rows[0].keys():
-            self.uniform = False
-            self.keys.update(dict.fromkeys(row))
-        rows.append(row)
+    def extend(self, entries: list[tuple[int, float, Any]], rows: list[dict[str, Any]]) -> None:
+        """Append rows with their (step, time, _) entries; the chunk has room for them."""
+        self.steps.extend([entry[0] for entry in entries])
+        self.times.extend([entry[1] for entry in entries])
+        if not self.rows:
+            self.keys.update(dict.fromkeys(rows[0]))
+        if self.uniform:
+            first = tuple(self.rows[0] if self.rows else rows[0])
+            for row in rows:
+                if tuple(row) != first:  # other keys, or the same in another order
+                    self.uniform = False
+                    break
+        if not self.uniform:
+            for row in rows:
+                self.keys.update(dict.fromkeys(row))
+        self.rows.extend(rows)
 
     def encode(self) -> EncodedChunk:
         """The stored form of the rows appended so far."""
@@ -204,30 +210,41 @@ class History:
         """Turn every queued entry into a row of the open chunk and fold it into the summary."""
         with self._lock:
             queue = self.queue
-            for _ in range(len(queue)):
-                step, t, data = queue.popleft()
-                row = flatten(data, self._warned)
-                self._fold(row)
-                if not self._keep_rows:
-                    continue
-                if len(self._open.steps) >= CHUNK_ROWS:
-                    self._full.append(self._open)
-                    self._open = Chunk()
-                self._open.append(step, t, row)
-            if not self._pinned and not self._aggregates:
-                self._summary.update(self._summary_changes)
+            popleft = queue.popleft
+            entries = [popleft() for _ in range(len(queue))]
+            warned = self._warned
+            rows = [flatten(entry[2], warned) for entry in entries]
+            self._fold(rows)
+            if self._keep_rows:
+                self._add_rows(entries, rows)
 
-    def _fold(self, row: dict[str, Any]) -> None:
-        if not self._pinned and not self._aggregates:
-            self._summary_changes.update(row)  # the summary takes them once per batch
-            return
-        for key, value in row.items():
-            if key in self._pinned:
+    def _add_rows(self, entries: list[tuple[int, float, Any]], rows: list[dict[str, Any]]) -> None:
+        start = 0
+        while start < len(rows):
+            room = CHUNK_ROWS - len(self._open.steps)
+            if room == 0:
+                self._full.append(self._open)
+                self._open = Chunk()
                 continue
-            if key in self._aggregates:
-                value = _aggregate(self._aggregates[key], value)
-            self._summary[key] = value
-            self._summary_changes[key] = value
+            end = start + room
+            self._open.extend(entries[start:end], rows[start:end])
+            start = end
+
+    def _fold(self, rows: list[dict[str, Any]]) -> None:
+        if not self._pinned and not self._aggregates:
+            changes = self._summary_changes
+            for row in rows:
+                changes.update(row)
+            self._summary.update(changes)
+            return
+        for row in rows:
+            for key, value in row.items():
+                if key in self._pinned:
+                    continue
+                if key in self._aggregates:
+                    value = _aggregate(self._aggregates[key], value)
+                self._summary[key] = value
+                self._summary_changes[key] = value
 
     def take(self) -> tuple[list[EncodedChunk], list[Chunk], dict[str, Any]]:
         """What the store should get now: encoded chunks with unstored rows, and the summary

@@ -196,3 +196,14 @@ def test_history_rows_keep_any_key_name_and_many_keys() -> None:
         rows = runcard.Api().run(run.path).history(pandas=False)
         assert [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows] == [row, row]
         assert [r["_step"] for r in rows] == [0, 1]
+
+
+def test_rows_with_keys_in_another_order_or_missing_read_back_as_logged() -> None:
+    logged = [{"a": 1, "b": 2.0}, {"b": 3.0, "a": 4}, {"a": 5}, {"c": "x", "a": 6}]
+    run = runcard.init(project="m")
+    for i in range(2100):  # across chunk ends, with the writer flushing as it goes
+        run.log(logged[i % 4])
+    rows = saved(run).history(pandas=False)
+    assert [{k: v for k, v in r.items() if k[0] != "_"} for r in rows] == [
+        logged[i % 4] for i in range(2100)
+    ]
