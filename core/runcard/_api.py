@@ -33,13 +33,24 @@ class Project:
 
 
 class Api:
-    """`Api(dir=None)` reads the store under `dir`, else $RUNCARD_DIR, else ~/.runcard."""
+    """`Api(dir=None)` reads the store under `dir`, else $RUNCARD_DIR, else ~/.runcard.
+    `Api(url="http://host:port", api_key=None)` reads a tracking server's runs instead (the key
+    defaults to $RUNCARD_API_KEY)."""
 
-    def __init__(self, dir: str | None = None, url: str | None = None) -> None:
-        if url is not None:
-            raise UsageError("Api(url=...): the tracking server client is not available yet")
-        self._root = _settings.store_root(dir)
+    def __init__(
+        self, dir: str | None = None, url: str | None = None, api_key: str | None = None
+    ) -> None:
         self._store: Store | None = None
+        if url is not None:
+            import os
+
+            from runcard._remote import Client, RemoteStore
+
+            key = api_key or os.environ.get(_settings.ENV_API_KEY) or None
+            self._store = RemoteStore(Client(url, key))  # type: ignore[assignment]
+            self._root = url
+            return
+        self._root = _settings.store_root(dir)
 
     def _open(self) -> Store:
         if self._store is None or not getattr(self._store, "exists", True):

@@ -12,7 +12,7 @@ import os
 import sys
 
 import runcard
-from runcard import _cli_config, _cli_demo, _cli_inspect, _cli_runs, web
+from runcard import _cli_config, _cli_demo, _cli_inspect, _cli_runs, _cli_sync, server, web
 from runcard._cli_filter import FilterError
 from runcard._cli_output import EXIT_CODES_HELP, NOT_FOUND, STORE, USAGE, CliError, Terminal
 from runcard._cli_values import KeyNotFound
@@ -21,7 +21,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-COMMANDS = (_cli_runs, _cli_inspect, _cli_config, _cli_demo, web)
+COMMANDS = (_cli_runs, _cli_inspect, _cli_config, _cli_demo, _cli_sync, web, server)
 DIR_HELP = "the store directory (default: $RUNCARD_DIR, else ~/.runcard)"
 
 

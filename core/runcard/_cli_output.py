@@ -15,10 +15,12 @@ OK = 0
 NOT_FOUND = 1  # nothing matched: no run, no key, an empty selection
 USAGE = 2  # a command line that cannot work: bad filter, unknown key or option
 STORE = 3  # the store could not be read
+SERVER = 4  # the tracking server could not be reached, refused, or holds other data
 
 EXIT_CODES_HELP = """\
 exit codes: 0 success; 1 nothing matched (no such run or key, no run passed the filters);
-2 usage error (bad option, filter, key or aggregate); 3 the store could not be read."""
+2 usage error (bad option, filter, key or aggregate); 3 the store could not be read;
+4 the tracking server could not be reached, refused, or its copy differs (sync --verify)."""
 
 _CODES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "cyan": "36"}
 GAP = "  "

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from types import TracebackType
     from typing import Any
 
+    from runcard._sync import Pusher
     from runcard._writer import Writer
 
 
@@ -42,6 +43,7 @@ class Run:
         summary: Summary,
         history: History,
         writer: Writer | None = None,
+        pusher: Pusher | None = None,
         step: int = 0,
     ) -> None:
         self.id = id
@@ -58,6 +60,7 @@ class Run:
         self._root = root
         self._dir: str | None = None
         self._writer = writer
+        self._pusher = pusher  # copies the stored run to a tracking server (RUNCARD_URL)
         self._step = step
         self._row: dict[str, Any] = {}  # the row being accumulated (commit=False, step=)
         self._row_by_step = False  # the row was opened by log(step=...), not commit=False
@@ -176,6 +179,8 @@ class Run:
         finally:
             object.__setattr__(self.config, "_sink", self._refuse_write)
             self.summary._sink = self._refuse_write
+            if self._pusher is not None:
+                self._pusher.close()
 
     def _refuse_write(self, _: Any) -> None:
         raise UsageError(

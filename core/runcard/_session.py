@@ -75,12 +75,6 @@ def init(
         )
         return previous
 
-    if os.environ.get(_settings.ENV_URL):
-        _logger().warning(
-            "runcard: %s is set, but the tracking-server client is not available yet; "
-            "this run is stored locally",
-            _settings.ENV_URL,
-        )
     mode = mode or os.environ.get(_settings.ENV_MODE) or "online"
     if mode not in _settings.MODES:
         raise UsageError(f"init(mode={mode!r}): use one of {', '.join(_settings.MODES)}")
@@ -143,6 +137,7 @@ def _stored_run(
     """Create the run in the store, or continue the stored one (resume), and start its
     writer. `revisions` are the init-time config writes."""
     heartbeat = _settings.heartbeat_seconds()
+    client = _server_client(identity)  # first: a bad RUNCARD_URL fails before anything starts
     store = open_store(identity["root"])
     entity, project, run_id = identity["entity"], identity["project"], identity["id"]
     host = host_metadata()
@@ -188,12 +183,38 @@ def _stored_run(
         revisions = []
     history = History(summary._values, summary._pinned)
     writer = Writer(store, pk, heartbeat, history)
-    run = Run(**identity, config=config, summary=summary, history=history, writer=writer, step=step)
+    pusher = _start_pusher(client, identity)
+    run = Run(
+        **identity,
+        config=config,
+        summary=summary,
+        history=history,
+        writer=writer,
+        pusher=pusher,
+        step=step,
+    )
     if revisions:
         writer.put_config(revisions)
     start = script_dir()
     writer.put_host(lambda: _safe_git(start))
     return run
+
+
+def _server_client(identity: dict[str, Any]) -> Any:
+    """With RUNCARD_URL set, the client an online run is copied to the server with."""
+    if identity["mode"] != "online" or not os.environ.get(_settings.ENV_URL):
+        return None
+    from runcard._sync import client_from_env
+
+    return client_from_env()
+
+
+def _start_pusher(client: Any, identity: dict[str, Any]) -> Any:
+    if client is None:
+        return None
+    from runcard._sync import Pusher
+
+    return Pusher(identity["root"], client, identity["entity"], identity["project"], identity["id"])
 
 
 def _apply_init_config(

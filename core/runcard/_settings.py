@@ -12,20 +12,33 @@ ENV_ENTITY = "RUNCARD_ENTITY"
 ENV_CONFIG_PATHS = "RUNCARD_CONFIG_PATHS"
 ENV_HEARTBEAT_SECONDS = "RUNCARD_HEARTBEAT_SECONDS"
 ENV_URL = "RUNCARD_URL"
+ENV_API_KEY = "RUNCARD_API_KEY"
 
 DEFAULT_PROJECT = "uncategorized"
 DEFAULT_HEARTBEAT_SECONDS = 10.0
 MODES = ("online", "offline", "disabled")
 
 
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
 def store_root(dir: str | os.PathLike[str] | None = None) -> str:
-    """The directory that holds the store: `dir`, else $RUNCARD_DIR, else ~/.runcard."""
+    """Where the store is: `dir`, else $RUNCARD_DIR, else ~/.runcard. A directory (made
+    absolute), or a PostgreSQL URL (postgresql://user@host:port/database), kept as it is."""
     if dir is not None:
-        return os.path.abspath(os.fspath(dir))
+        return _absolute(os.fspath(dir))
     env = os.environ.get(ENV_DIR)
     if env:
-        return os.path.abspath(env)
+        return _absolute(env)
     return os.path.join(os.path.expanduser("~"), ".runcard")
+
+
+def is_postgres_url(root: str) -> bool:
+    return root.startswith(POSTGRES_SCHEMES)
+
+
+def _absolute(root: str) -> str:
+    return root if is_postgres_url(root) else os.path.abspath(root)
 
 
 def heartbeat_seconds() -> float:

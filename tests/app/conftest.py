@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import threading
-import time
 from collections.abc import Iterator
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
 import pytest
-from app_data import CHROMIUM, CHROMIUM_ARGS, build_store, free_port
+from app_data import CHROMIUM, CHROMIUM_ARGS, build_store, serving
 
 # the `ui` tox env installs these; elsewhere (the core env) this folder is left uncollected
 MISSING = [m for m in ("starlette", "uvicorn", "httpx", "playwright") if not find_spec(m)]
@@ -33,25 +31,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any
 
 @pytest.fixture(scope="module")
 def server(store: tuple[Path, dict[str, Any]]) -> Iterator[str]:
-    import uvicorn
-
-    from runcard.web._app import create_app
-
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(str(store[0])), host="127.0.0.1", port=port, log_level="warning"
-    )
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(store[0]) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

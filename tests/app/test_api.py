@@ -259,8 +259,10 @@ def test_slow_reads_answer_from_the_last_read_while_a_thread_rereads(
 
     monkeypatch.setattr(_catalog, "SYNC_LOAD_SECONDS", 0.0)  # every read counts as slow
     runcard.init(project="swr").finish()
-    fresh = TestClient(create_app(str(store_dir)))
+    app = create_app(str(store_dir))
+    fresh = TestClient(app)
     assert get(fresh, "/api/runs", project="swr")["total"] == 1
+    app.state.catalog.wait_for_reads()  # the first answer came from the store; then the read
     runcard.init(project="swr").finish()
     answer = get(fresh, "/api/runs", project="swr")
     assert (answer["total"], answer["stale"]) == (1, True)

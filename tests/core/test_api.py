@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 import runcard
+from pg_server import store_exists
 
 
 def make_runs() -> list[runcard.Run]:
@@ -143,12 +145,15 @@ def test_delete_removes_the_run_and_only_it() -> None:
     assert runcard.Api().run(b.path).config["lr"] == 0.01
 
 
-def test_unknown_paths_raise_run_not_found_also_without_a_store(tmp_path: Path) -> None:
-    empty = runcard.Api(dir=str(tmp_path / "nothing-here"))
+def test_unknown_paths_raise_run_not_found_also_without_a_store(
+    make_store: Callable[[str], Path | str],
+) -> None:
+    nowhere = make_store("nothing-here")
+    empty = runcard.Api(dir=str(nowhere))
     with pytest.raises(runcard.RunNotFoundError, match="me/p/abc"):
         empty.run("me/p/abc")
     assert empty.runs("p") == [] and empty.projects() == []
-    assert not (tmp_path / "nothing-here").exists()
+    assert not store_exists(nowhere)
     make_runs()
     with pytest.raises(runcard.RunNotFoundError, match="sweep/zzz"):
         runcard.Api().run("sweep/zzz")

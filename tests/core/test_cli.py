@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -320,8 +321,10 @@ def test_colour_only_on_a_terminal_and_never_with_no_color() -> None:
     assert "\x1b[" not in cli("runs", "sweep", env={"TERM": "xterm"}).stdout
 
 
-def test_the_store_comes_from_dir_else_runcard_dir(tmp_path: Path) -> None:
-    other = tmp_path / "elsewhere"
+def test_the_store_comes_from_dir_else_runcard_dir(
+    make_store: Callable[[str], Path | str],
+) -> None:
+    other = make_store("elsewhere")
     with runcard.init(project="far", dir=str(other), config={"x": 1}) as run:
         pass
     assert cli("show", run.path).returncode == 1
@@ -533,6 +536,7 @@ def test_exit_codes_scripts_can_rely_on() -> None:
     assert cli().returncode == 2
 
 
+@pytest.mark.sqlite_only  # a damaged database file; tests/server has PostgreSQL's twin
 def test_a_store_that_cannot_be_read_exits_3_and_names_it(tmp_path: Path) -> None:
     broken = tmp_path / "broken"
     broken.mkdir()

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import runcard
 
 
-def test_demo_records_a_sweep_and_prints_it_compared(tmp_path: Path) -> None:
-    store = tmp_path / "demo-store"
+def test_demo_records_a_sweep_and_prints_it_compared(
+    make_store: Callable[[str], Path | str],
+) -> None:
+    store = make_store("demo-store")
     result = subprocess.run(
         [sys.executable, "-m", "runcard", "demo", "--dir", str(store), "--seeds", "2"],
         capture_output=True,

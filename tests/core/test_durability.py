@@ -1,4 +1,4 @@
-"""What survives crashes and concurrency: real processes on one real SQLite store."""
+"""What survives crashes and concurrency: real processes on one real store."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import runcard
@@ -124,8 +125,10 @@ def test_two_processes_writing_runs_at_once_lose_nothing(store_dir: Path) -> Non
         assert len(run.history(pandas=False)) == 20
 
 
-def test_processes_opening_a_brand_new_store_at_once_all_succeed(tmp_path: Path) -> None:
-    root = tmp_path / "fresh"
+def test_processes_opening_a_brand_new_store_at_once_all_succeed(
+    make_store: Callable[[str], Path | str],
+) -> None:
+    root = make_store("fresh")
     code = (
         "import sys, runcard; r = runcard.init(project='new', dir=sys.argv[1], "
         "config={'k': 1}); r.finish(); print(r.id)"

@@ -12,6 +12,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 import runcard
 
 LOGGER = textwrap.dedent(
@@ -46,6 +48,7 @@ def test_after_sigkill_everything_logged_50ms_earlier_is_stored() -> None:
         assert killed_at - last_stored < 0.05, f"lost {killed_at - last_stored:.3f} s of logs"
 
 
+@pytest.mark.sqlite_only  # SQLite's write lock; tests/server has PostgreSQL's twin
 def test_a_database_locked_by_another_process_delays_writes_and_loses_nothing(
     store_dir: Path,
 ) -> None:
@@ -64,6 +67,7 @@ def test_a_database_locked_by_another_process_delays_writes_and_loses_nothing(
     assert [r["i"] for r in rows] == list(range(5000))
 
 
+@pytest.mark.sqlite_only  # the file size limit is the writing process's, not a server's
 def test_a_full_disk_warns_once_the_script_completes_and_finish_reports_the_loss() -> None:
     # RLIMIT_FSIZE makes every write past the limit fail as on a full disk (EFBIG)
     code = textwrap.dedent(

@@ -1,4 +1,4 @@
-"""Run lifecycle (SPEC §2, §5) on a real SQLite store."""
+"""Run lifecycle (SPEC §2, §5) on a real store."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 import runcard
+from pg_server import store_exists
 
 
 def test_init_returns_a_run_visible_through_the_api_at_once(store_dir: Path) -> None:
     run = runcard.init(project="vision", config={"lr": 0.1}, tags=["baseline"], notes="first")
-    assert (store_dir / "runcard.db").exists()
+    assert store_exists(store_dir)
     live = runcard.Api().run(run.path)
     assert live.state == "running"
     assert live.config == {"lr": 0.1}
@@ -108,7 +109,7 @@ def test_disabled_mode_keeps_the_api_and_stores_nothing(store_dir: Path) -> None
     assert run.config.as_dict() == {"lr": 0.1, "epochs": 3}
     assert run.summary["loss"] == 1.0
     run.finish()
-    assert not (store_dir / "runcard.db").exists()
+    assert not store_exists(store_dir)
 
 
 def test_offline_mode_stores_locally_and_says_so() -> None:
@@ -238,6 +239,7 @@ def test_generated_names_are_numbered_per_project() -> None:
     assert [run.name.rsplit("-", 1)[1] for run in runs] == ["1", "2", "1", "3", "4"]
 
 
+@pytest.mark.sqlite_only  # a migration of an SQLite store
 def test_a_store_from_before_run_counters_keeps_numbering(store_dir: Path) -> None:
     import sqlite3
 

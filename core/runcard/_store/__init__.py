@@ -7,6 +7,8 @@ stores implement the same methods.
 
 from __future__ import annotations
 
+from runcard._settings import is_postgres_url
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Protocol
@@ -15,7 +17,8 @@ if TYPE_CHECKING:
     from runcard._history import EncodedChunk
 
     class Store(Protocol):
-        path: str
+        path: str  # the database file, or the URL without its password
+        exists: bool
 
         def create_run(self, fields: dict[str, Any], revisions: list[Revision]) -> int: ...
         def find_run(
@@ -47,7 +50,37 @@ if TYPE_CHECKING:
             summary_revisions: list[Revision],
         ) -> None: ...
         def delete_run(self, pk: int) -> None: ...
+        def change_stamp(self) -> tuple[Any, ...]: ...
         def close(self) -> None: ...
+
+        # sync (see runcard._sync): this store's runs read for a push ...
+        def origin(self) -> str: ...
+        def revisions_after(
+            self, pk: int, after: int, limit: int
+        ) -> list[tuple[int, str, str]]: ...
+        def chunks_after(
+            self,
+            pk: int,
+            after: int,
+            grown: dict[int, int],
+            limit: int,
+            keys: list[str] | None = None,
+        ) -> list[EncodedChunk]: ...
+
+        # ... and, on a server, the runs other stores pushed
+        def push_cursor(
+            self, origin: str, entity: str, project: str, run_id: str
+        ) -> dict[str, Any] | None: ...
+        def apply_push(
+            self,
+            origin: str,
+            run: dict[str, Any],
+            revisions: list[tuple[int, str, str]],
+            chunks: list[EncodedChunk],
+        ) -> dict[str, Any]: ...
+        def origin_digest(
+            self, origin: str, entity: str, project: str, run_id: str
+        ) -> dict[str, Any] | None: ...
 
 
 class Batch:
@@ -64,8 +97,12 @@ class Batch:
 
 
 def open_store(root: str, create: bool = True) -> Store:
-    """The store under directory `root` (SQLite). Readers pass create=False: a store that does
-    not exist yet then reads as empty."""
+    """The store under directory `root` (SQLite), or at the PostgreSQL URL `root`. Readers pass
+    create=False: a store that does not exist yet then reads as empty."""
+    if is_postgres_url(root):
+        from runcard._store._postgres import PostgresStore  # imports psycopg: only when used
+
+        return PostgresStore(root, create=create)
     return SQLiteStore(root, create=create)
 
 

@@ -2,19 +2,42 @@
 
 Keys are checked against the run fields or read as JSON paths into `config` / `summary`; every
 value and every JSON path travels as a bound parameter, so no user text ever becomes SQL.
-A fragment is a pair (sql, params) whose params follow the order of the `?` in its sql.
+A fragment is a pair (sql, params) whose params follow the order of the placeholders in its sql.
+
+This module walks the filter and checks it; a dialect writes each test in its database's SQL:
+`SQLITE` below, PostgreSQL's in `_pg_query`. A key reaches the dialect as a target
+`(column, rest)`: `("config", "a.b")` for a JSON path, `("name", None)` for a run field, and
+`("state", None)` for the state a reader sees.
 """
 
 from __future__ import annotations
+
+import re
 
 from runcard._convert import dumps
 from runcard._errors import UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Protocol
 
     Fragment = tuple[str, list[Any]]
+    Target = tuple[str, str | None]
+
+    class Dialect(Protocol):
+        true: str
+        false: str
+
+        def state(self, now: float) -> Fragment: ...
+        def exists(self, target: Target, now: float, present: bool) -> Fragment: ...
+        def missing(self, target: Target, now: float) -> Fragment: ...
+        def equals(self, target: Target, now: float, value: Any) -> Fragment: ...
+        def compare(self, target: Target, now: float, op: str, value: Any) -> Fragment: ...
+        def regex(self, target: Target, now: float, pattern: str) -> Fragment: ...
+        def has_tag(self, tag: str) -> Fragment: ...
+        def order(self, target: Target, now: float, direction: str) -> Fragment: ...
+        def projection(self, column: str, rest: str) -> Fragment: ...
+
 
 RUN_FIELDS = {
     "id": "run_id",
@@ -67,59 +90,108 @@ def _json_read(function: str, column: str, rest: str) -> Fragment:
     )
 
 
-def key_sql(key: Any, now: float, function: str = "json_extract") -> Fragment:
-    """The SQL value of a filter or order key: config.*, summary.*, state or a run field."""
+class SQLiteDialect:
+    """json_extract gives SQL-native values (true and false read as 1 and 0), and SQLite
+    compares them with bound values as they are."""
+
+    true = "1"
+    false = "0"
+
+    def state(self, now: float) -> Fragment:
+        return state_sql(now)
+
+    def read(self, target: Target, now: float, function: str = "json_extract") -> Fragment:
+        column, rest = target
+        if rest is not None:
+            return _json_read(function, column, rest)
+        return self.state(now) if column == "state" else (column, [])
+
+    def exists(self, target: Target, now: float, present: bool) -> Fragment:
+        sql, params = self.read(target, now, function="json_type")
+        return f"({sql} IS {'NOT ' if present else ''}NULL)", params
+
+    def missing(self, target: Target, now: float) -> Fragment:
+        sql, params = self.read(target, now)
+        return f"{sql} IS NULL", params
+
+    def equals(self, target: Target, now: float, value: Any) -> Fragment:
+        sql, params = self.read(target, now)
+        if isinstance(value, (list, dict, tuple)):
+            value = dumps(list(value) if isinstance(value, tuple) else value)
+        return f"({sql} = ?)", [*params, value]
+
+    def compare(self, target: Target, now: float, op: str, value: Any) -> Fragment:
+        sql, params = self.read(target, now)
+        kinds = "('text')" if isinstance(value, str) else "('integer', 'real')"
+        # SQLite orders any number below any text; MongoDB compares like with like only
+        return f"(typeof({sql}) IN {kinds} AND {sql} {op} ?)", [*params, *params, value]
+
+    def regex(self, target: Target, now: float, pattern: str) -> Fragment:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise UsageError(f"$regex {pattern!r} is not a regular expression: {exc}") from None
+        sql, params = self.read(target, now)
+        return f"({sql} REGEXP ?)", [*params, pattern]
+
+    def has_tag(self, tag: str) -> Fragment:
+        return "EXISTS (SELECT 1 FROM json_each(runs.tags) WHERE json_each.value = ?)", [tag]
+
+    def order(self, target: Target, now: float, direction: str) -> Fragment:
+        sql, params = self.read(target, now)
+        return f"({sql}) IS NULL, {sql} {direction}, pk {direction}", [*params, *params]
+
+    def projection(self, column: str, rest: str) -> Fragment:
+        type_sql, type_params = _json_read("json_type", column, rest)
+        value_sql, value_params = _json_read("json_extract", column, rest)
+        return f"{type_sql}, {value_sql}", [*type_params, *value_params]
+
+
+SQLITE = SQLiteDialect()
+
+
+def target_of(key: Any) -> Target:
+    """The target of a filter or order key: config.*, summary.*, state or a run field."""
     if not isinstance(key, str) or not key:
         raise UsageError(f"filter key {key!r} must be a non-empty string")
     head, _, rest = key.partition(".")
     if head in JSON_COLUMNS and rest:
-        return _json_read(function, JSON_COLUMNS[head], rest)
+        return JSON_COLUMNS[head], rest
     if key == "state":
-        return state_sql(now)
+        return "state", None
     if key in RUN_FIELDS:
-        return RUN_FIELDS[key], []
+        return RUN_FIELDS[key], None
     raise UsageError(
         f"unknown filter key {key!r}: use config.<key>, summary.<key>, tags, state or one of "
         f"{', '.join(sorted(RUN_FIELDS))}"
     )
 
 
-def _scalar(value: Any, key: str) -> Any:
-    if isinstance(value, (list, dict, tuple)):
-        return dumps(list(value) if isinstance(value, tuple) else value)
-    if value is None or isinstance(value, (str, int, float)):
-        return value
-    raise UsageError(f"filter value {value!r} for {key!r} must be a JSON value")
+def _check_value(value: Any, key: str) -> None:
+    if not (value is None or isinstance(value, (str, int, float, list, dict, tuple))):
+        raise UsageError(f"filter value {value!r} for {key!r} must be a JSON value")
 
 
-def _eq(expr: Fragment, value: Any, key: str) -> Fragment:
-    sql, params = expr
+def _eq(dialect: Dialect, target: Target, now: float, value: Any, key: str) -> Fragment:
+    _check_value(value, key)
     if value is None:
-        return f"({sql} IS NULL)", list(params)
-    return f"({sql} = ?)", [*params, _scalar(value, key)]
+        sql, params = dialect.missing(target, now)
+        return f"({sql})", params
+    return dialect.equals(target, now, value)
 
 
-def _compare(expr: Fragment, op: str, value: Any, key: str) -> Fragment:
-    sql, params = expr
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise UsageError(f"comparison on {key!r} needs a number or a string, got {value!r}")
-    kinds = "('text')" if isinstance(value, str) else "('integer', 'real')"
-    # SQLite orders any number below any text; MongoDB compares like with like only
-    return f"(typeof({sql}) IN {kinds} AND {sql} {op} ?)", [*params, *params, value]
-
-
-def _join(fragments: list[Fragment], joiner: str) -> Fragment:
+def _join(fragments: list[Fragment], joiner: str, dialect: Dialect) -> Fragment:
     if not fragments:
-        return ("1", []) if joiner == " AND " else ("0", [])
+        return (dialect.true, []) if joiner == " AND " else (dialect.false, [])
     return (
         "(" + joiner.join(sql for sql, _ in fragments) + ")",
         [p for _, params in fragments for p in params],
     )
 
 
-def where_sql(filters: Any, now: float) -> Fragment:
+def where_sql(filters: Any, now: float, dialect: Dialect = SQLITE) -> Fragment:
     if not filters:
-        return "1", []
+        return dialect.true, []
     if not isinstance(filters, dict):
         raise UsageError(f"filters must be a dict, got {type(filters).__name__}")
     clauses = []
@@ -127,14 +199,20 @@ def where_sql(filters: Any, now: float) -> Fragment:
         if key in ("$and", "$or"):
             if not isinstance(condition, list) or not condition:
                 raise UsageError(f"{key} takes a non-empty list of filters")
-            clauses.append(_join([where_sql(f, now) for f in condition], f" {key[1:].upper()} "))
+            clauses.append(
+                _join(
+                    [where_sql(f, now, dialect) for f in condition],
+                    f" {key[1:].upper()} ",
+                    dialect,
+                )
+            )
         elif isinstance(key, str) and key.startswith("$"):
             raise UsageError(f"unknown filter operator {key!r}: use $and or $or at the top level")
         elif key == "tags":
-            clauses.append(_tags(condition))
+            clauses.append(_tags(condition, dialect))
         else:
-            clauses.append(_condition(key, condition, now))
-    return _join(clauses, " AND ")
+            clauses.append(_condition(key, condition, now, dialect))
+    return _join(clauses, " AND ", dialect)
 
 
 def _operators(condition: Any) -> dict[str, Any]:
@@ -147,72 +225,76 @@ def _operators(condition: Any) -> dict[str, Any]:
     return {"$eq": condition}
 
 
-def _condition(key: str, condition: Any, now: float) -> Fragment:
+def _condition(key: str, condition: Any, now: float, dialect: Dialect) -> Fragment:
+    target = target_of(key)
     parts: list[Fragment] = []
     for op, operand in _operators(condition).items():
         if op == "$exists":
-            sql, params = key_sql(key, now, function="json_type")
-            parts.append((f"({sql} IS {'NOT ' if operand else ''}NULL)", params))
-            continue
-        expr = key_sql(key, now)
-        if op == "$eq":
-            parts.append(_eq(expr, operand, key))
+            parts.append(dialect.exists(target, now, bool(operand)))
+        elif op == "$eq":
+            parts.append(_eq(dialect, target, now, operand, key))
         elif op == "$ne":
-            sql, params = _eq(expr, operand, key)
+            sql, params = _eq(dialect, target, now, operand, key)
             if operand is None:
                 parts.append((f"(NOT {sql})", params))
             else:  # like MongoDB, $ne also matches runs that lack the key
-                parts.append((f"(NOT {sql} OR {expr[0]} IS NULL)", [*params, *expr[1]]))
+                missing, missing_params = dialect.missing(target, now)
+                parts.append((f"(NOT {sql} OR {missing})", [*params, *missing_params]))
         elif op in ("$in", "$nin"):
             if not isinstance(operand, (list, tuple)):
                 raise UsageError(f"{op} on {key!r} takes a list, got {operand!r}")
-            sql, params = _join([_eq(expr, v, key) for v in operand], " OR ")
+            sql, params = _join(
+                [_eq(dialect, target, now, v, key) for v in operand], " OR ", dialect
+            )
             parts.append((sql, params) if op == "$in" else (f"(NOT {sql})", params))
         elif op in COMPARISONS:
-            parts.append(_compare(expr, COMPARISONS[op], operand, key))
+            if isinstance(operand, bool) or not isinstance(operand, (int, float, str)):
+                raise UsageError(
+                    f"comparison on {key!r} needs a number or a string, got {operand!r}"
+                )
+            parts.append(dialect.compare(target, now, COMPARISONS[op], operand))
         elif op == "$regex":
             if not isinstance(operand, str):
                 raise UsageError(f"$regex on {key!r} takes a string pattern")
-            parts.append((f"({expr[0]} REGEXP ?)", [*expr[1], operand]))
+            parts.append(dialect.regex(target, now, operand))
         else:
             raise UsageError(
                 f"unknown filter operator {op!r} on {key!r}: use one of {', '.join(OPERATORS)}"
             )
-    return _join(parts, " AND ")
+    return _join(parts, " AND ", dialect)
 
 
-def _tags(condition: Any) -> Fragment:
+def _tags(condition: Any, dialect: Dialect) -> Fragment:
     """`tags` holds a list: {"tags": "x"} and {"tags": {"$in": [...]}} test membership."""
-    has = "EXISTS (SELECT 1 FROM json_each(runs.tags) WHERE json_each.value = ?)"
     parts: list[Fragment] = []
     for op, operand in _operators(condition).items():
         values = operand if isinstance(operand, (list, tuple)) else [operand]
         if op in ("$eq", "$in"):
-            parts.append(_join([(has, [str(v)]) for v in values], " OR "))
+            parts.append(_join([dialect.has_tag(str(v)) for v in values], " OR ", dialect))
         elif op in ("$ne", "$nin"):
-            parts.append(_join([(f"NOT {has}", [str(v)]) for v in values], " AND "))
+            lacks = []
+            for v in values:
+                has, params = dialect.has_tag(str(v))
+                lacks.append((f"NOT {has}", params))
+            parts.append(_join(lacks, " AND ", dialect))
         else:
             raise UsageError(f"tags take $eq, $ne, $in or $nin, not {op!r}")
-    return _join(parts, " AND ")
+    return _join(parts, " AND ", dialect)
 
 
-def order_sql(order: Any, now: float) -> Fragment:
+def order_sql(order: Any, now: float, dialect: Dialect = SQLITE) -> Fragment:
     """`-created_at`, `+summary.loss`, `config.lr`: missing values sort last."""
     if not order:
         return "created_at DESC, pk DESC", []
     if not isinstance(order, str):
         raise UsageError(f"order must be a string such as '-created_at', got {order!r}")
     descending = order.startswith("-")
-    key = order.lstrip("+-")
-    sql, params = key_sql(key, now)
-    direction = "DESC" if descending else "ASC"
-    return f"({sql}) IS NULL, {sql} {direction}, pk {direction}", [*params, *params]
+    target = target_of(order.lstrip("+-"))
+    return dialect.order(target, now, "DESC" if descending else "ASC")
 
 
-def projection_sql(column: str, rest: str) -> Fragment:
+def projection_sql(column: str, rest: str, dialect: Dialect = SQLITE) -> Fragment:
     """Two columns for `column`'s key `rest` (dotted): its JSON type (NULL when the run lacks
-    it) and its value (SQL-native for scalars, JSON text for objects and arrays). `config.a.b`
-    reads {"a": {"b": ...}}, else a key stored with its dot."""
-    type_sql, type_params = _json_read("json_type", column, rest)
-    value_sql, value_params = _json_read("json_extract", column, rest)
-    return f"{type_sql}, {value_sql}", [*type_params, *value_params]
+    it) and its value (for SQLite: SQL-native for scalars, JSON text for objects and arrays).
+    `config.a.b` reads {"a": {"b": ...}}, else a key stored with its dot."""
+    return dialect.projection(column, rest)

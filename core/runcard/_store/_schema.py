@@ -72,6 +72,26 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "INSERT INTO run_counters SELECT project, count(*) FROM runs GROUP BY project",
     ],
+    [
+        # this store's name when it pushes runs to a server (see _sync)
+        "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        "INSERT OR IGNORE INTO meta VALUES ('origin', lower(hex(randomblob(16))))",
+        # on a server: what each pushing store has sent, so a push repeated is stored once
+        """CREATE TABLE IF NOT EXISTS pushed_chunks (
+            run_pk INTEGER NOT NULL,
+            origin TEXT NOT NULL,
+            origin_chunk INTEGER NOT NULL,
+            chunk INTEGER NOT NULL,
+            rows INTEGER NOT NULL,
+            PRIMARY KEY (run_pk, origin, origin_chunk)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE IF NOT EXISTS pushed_revisions (
+            run_pk INTEGER NOT NULL,
+            origin TEXT NOT NULL,
+            last INTEGER NOT NULL,
+            PRIMARY KEY (run_pk, origin)
+        ) WITHOUT ROWID""",
+    ],
 ]
 
 VERSION = len(MIGRATIONS)

@@ -11,7 +11,15 @@ from runcard import _state
 from runcard._config import key_path
 from runcard._convert import dumps, loads
 from runcard._errors import StoreError
-from runcard._history import decode_column, decode_positions, decode_steps, decode_times
+from runcard._history import (
+    CHUNK_ROWS,
+    EncodedChunk,
+    chunk_digest,
+    decode_column,
+    decode_positions,
+    decode_steps,
+    decode_times,
+)
 from runcard._store import _query
 from runcard._store._schema import MIGRATIONS, VERSION
 
@@ -153,6 +161,17 @@ class SQLiteStore:
             or heartbeat
         ):
             return
+        # chunks numbered here lose their number if the transaction fails: another writer may
+        # take it meanwhile, and a retry with it would overwrite that writer's chunk
+        unnumbered = [chunk for chunk in batch.history if chunk.index is None]
+        try:
+            self._write_batch(db, pk, batch)
+        except BaseException:
+            for chunk in unnumbered:
+                chunk.index = None
+            raise
+
+    def _write_batch(self, db: sqlite3.Connection, pk: int, batch: Batch) -> None:
         with _transaction(db):
             if batch.revisions:
                 self._apply_revisions(db, pk, "config", batch.revisions)
@@ -163,30 +182,7 @@ class SQLiteStore:
             if batch.host:
                 self._merge_json(db, pk, "host", batch.host)
             for chunk in batch.history:
-                if chunk.index is None:  # a new chunk: numbered here, inside the transaction
-                    chunk.index = db.execute(
-                        "SELECT coalesce(max(chunk) + 1, 0) FROM history_chunks WHERE run_pk = ?",
-                        (pk,),
-                    ).fetchone()[0]
-                db.execute(
-                    "INSERT OR REPLACE INTO history_chunks"
-                    " (run_pk, chunk, rows, min_step, max_step, steps, times)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        pk,
-                        chunk.index,
-                        chunk.rows,
-                        chunk.min_step,
-                        chunk.max_step,
-                        chunk.steps,
-                        chunk.times,
-                    ),
-                )
-                db.executemany(
-                    "INSERT OR REPLACE INTO history_columns"
-                    " (run_pk, key, chunk, kind, positions, data) VALUES (?, ?, ?, ?, ?, ?)",
-                    [(pk, key, chunk.index, *column) for key, *column in chunk.columns],
-                )
+                _write_chunk(db, pk, chunk)
             db.execute("UPDATE runs SET heartbeat_at = ? WHERE pk = ?", (time.time(), pk))
 
     def finish_run(self, pk: int, state: str, exit_code: int | None) -> None:
@@ -224,9 +220,144 @@ class SQLiteStore:
     def delete_run(self, pk: int) -> None:
         db = self._connection()
         with _transaction(db):
-            tables = ("history_chunks", "history_columns", "revisions")
+            tables = (
+                "history_chunks",
+                "history_columns",
+                "revisions",
+                "pushed_chunks",
+                "pushed_revisions",
+            )
             for table, column in (*((t, "run_pk") for t in tables), ("runs", "pk")):
                 db.execute(f"DELETE FROM {table} WHERE {column} = ?", (pk,))
+
+    # -- sync: this store's runs read for a push, and runs pushed into this store ----------
+    def origin(self) -> str:
+        """This store's random name: a server keeps apart what each store pushed."""
+        return str(
+            self._connection().execute("SELECT value FROM meta WHERE name = 'origin'").fetchone()[0]
+        )
+
+    def revisions_after(self, pk: int, after: int, limit: int) -> list[tuple[int, str, str]]:
+        """(number, scope, entries as JSON text) of the run's revision batches numbered above
+        `after`, oldest first."""
+        return (
+            self._connection()
+            .execute(
+                "SELECT pk, scope, entries FROM revisions WHERE run_pk = ? AND pk > ? ORDER BY pk"
+                " LIMIT ?",
+                (pk, after, limit),
+            )
+            .fetchall()
+        )
+
+    def chunks_after(
+        self,
+        pk: int,
+        after: int,
+        grown: dict[int, int],
+        limit: int,
+        keys: list[str] | None = None,
+    ) -> list[EncodedChunk]:
+        """Stored chunks as written, numbered above `after`, or in `grown` ({chunk: rows})
+        and holding more rows than that now; oldest first; with `keys`, only their columns."""
+        db = self._connection()
+        wanted: list[tuple[Any, ...]] = []
+        for row in db.execute(
+            "SELECT chunk, rows, min_step, max_step, steps, times FROM history_chunks"
+            f" WHERE run_pk = ? AND (chunk > ? OR chunk IN ({', '.join('?' * len(grown))}))"
+            " ORDER BY chunk",
+            (pk, after, *grown),
+        ):
+            if row[0] > after or row[1] > grown.get(row[0], row[1]):
+                wanted.append(row)
+                if len(wanted) == limit:
+                    break
+        if not wanted:
+            return []
+        numbers = [row[0] for row in wanted]
+        columns: dict[int, list[tuple[str, str, bytes | None, bytes]]] = {n: [] for n in numbers}
+        query = (
+            "SELECT key, chunk, kind, positions, data FROM history_columns"
+            f" WHERE run_pk = ? AND chunk IN ({', '.join('?' * len(numbers))})"
+        )
+        if keys is not None:
+            query += f" AND key IN ({', '.join('?' * len(keys))})"
+        for key, chunk, kind, positions, data in db.execute(query, (pk, *numbers, *(keys or ()))):
+            columns[chunk].append((key, kind, positions, data))
+        return [
+            EncodedChunk(number, rows, low, high, steps, times, columns[number])
+            for number, rows, low, high, steps, times in wanted
+        ]
+
+    def push_cursor(
+        self, origin: str, entity: str, project: str, run_id: str
+    ) -> dict[str, Any] | None:
+        """What `origin` has pushed of a run: the last revision batch, the highest chunk and
+        the chunks that may still grow ({chunk: rows}); None when the run is not here."""
+        db = self._connection()
+        row = db.execute(
+            "SELECT pk FROM runs WHERE entity = ? AND project = ? AND run_id = ?",
+            (entity, project, run_id),
+        ).fetchone()
+        if row is None:
+            return None
+        return _cursor(db, row[0], origin)
+
+    def apply_push(
+        self,
+        origin: str,
+        run: dict[str, Any],
+        revisions: list[tuple[int, str, str]],
+        chunks: list[EncodedChunk],
+    ) -> dict[str, Any]:
+        """Store a run pushed by another store, once however often the push is repeated:
+        revision batches and chunks already taken from `origin` are skipped, a chunk that grew
+        replaces its earlier form. Returns the new cursor (see push_cursor)."""
+        db = self._connection()
+        with _transaction(db):
+            pk = _pushed_run(db, run)
+            cursor = _cursor(db, pk, origin)
+            for number, scope, entries in revisions:
+                if number <= cursor["revisions"]:
+                    continue
+                parsed = [tuple(entry) for entry in loads(entries)]
+                if scope in ("config", "summary"):
+                    self._apply_revisions(db, pk, scope, parsed)
+                else:
+                    self._insert_revisions(db, pk, scope, parsed)
+                cursor["revisions"] = number
+            db.execute(
+                "INSERT OR REPLACE INTO pushed_revisions VALUES (?, ?, ?)",
+                (pk, origin, cursor["revisions"]),
+            )
+            for chunk in chunks:
+                _apply_pushed_chunk(db, pk, origin, chunk)
+            return _cursor(db, pk, origin)
+
+    def origin_digest(
+        self, origin: str, entity: str, project: str, run_id: str
+    ) -> dict[str, Any] | None:
+        """Rows and checksum of the chunks `origin` pushed of a run, in its order."""
+        db = self._connection()
+        found = db.execute(
+            "SELECT pk FROM runs WHERE entity = ? AND project = ? AND run_id = ?",
+            (entity, project, run_id),
+        ).fetchone()
+        if found is None:
+            return None
+        import hashlib  # here: OpenSSL costs a writing process 3 MiB
+
+        digest = hashlib.sha256()
+        rows = 0
+        numbers = db.execute(
+            "SELECT chunk FROM pushed_chunks WHERE run_pk = ? AND origin = ? ORDER BY origin_chunk",
+            (found[0], origin),
+        ).fetchall()
+        for (number,) in numbers:
+            (chunk,) = self.chunks_after(found[0], number - 1, {}, 1)
+            rows += chunk.rows
+            chunk_digest(digest, chunk)
+        return {"rows": rows, "sha256": digest.hexdigest()}
 
     def _apply_revisions(
         self, db: sqlite3.Connection, pk: int, scope: str, revisions: list[Revision]
@@ -343,6 +474,18 @@ class SQLiteStore:
             )
         ]
 
+    def change_stamp(self) -> tuple[Any, ...]:
+        """A value that changes when anything is written to the store (its files' sizes and
+        times): readers that cache runs compare it."""
+        stamp: list[Any] = []
+        for path in (self.path, self.path + "-wal"):
+            try:
+                st = os.stat(path)
+                stamp.append((st.st_mtime_ns, st.st_size))
+            except OSError:
+                stamp.append(None)
+        return tuple(stamp)
+
     def revisions(self, pk: int, scope: str) -> list[dict[str, Any]]:
         db = self._connection()
         result = []
@@ -398,6 +541,104 @@ class SQLiteStore:
             .execute("SELECT max(max_step) FROM history_chunks WHERE run_pk = ?", (pk,))
             .fetchone()[0]
         )
+
+
+_PUSHED_FIELDS = (
+    "name",
+    "group_name",
+    "job_type",
+    "tags",
+    "notes",
+    "mode",
+    "state",
+    "exit_code",
+    "created_at",
+    "finished_at",
+    "heartbeat_at",
+    "heartbeat_interval",
+)
+
+
+def _pushed_run(db: sqlite3.Connection, run: dict[str, Any]) -> int:
+    """The pk of the pushed run, created or brought up to date (summary, descriptions and
+    host merged; config only through revisions, so edits made here are not undone)."""
+    key = (run["entity"], run["project"], run["run_id"])
+    values = [dumps(run[f]) if f == "tags" else run[f] for f in _PUSHED_FIELDS]
+    row = db.execute(
+        "SELECT pk, summary, descriptions, host FROM runs"
+        " WHERE entity = ? AND project = ? AND run_id = ?",
+        key,
+    ).fetchone()
+    if row is None:
+        db.execute(
+            f"INSERT INTO runs (entity, project, run_id, {', '.join(_PUSHED_FIELDS)}, summary,"
+            f" descriptions, host) VALUES ({', '.join('?' * (len(_PUSHED_FIELDS) + 6))})",
+            (*key, *values, dumps(run["summary"]), dumps(run["descriptions"]), dumps(run["host"])),
+        )
+        return int(db.execute("SELECT last_insert_rowid()").fetchone()[0])
+    pk, *documents = row
+    merged = [
+        dumps({**loads(text), **run[name]})
+        for name, text in zip(("summary", "descriptions", "host"), documents, strict=True)
+    ]
+    assignments = ", ".join(
+        f"{f} = ?" for f in (*_PUSHED_FIELDS, "summary", "descriptions", "host")
+    )
+    db.execute(f"UPDATE runs SET {assignments} WHERE pk = ?", (*values, *merged, pk))
+    return int(pk)
+
+
+def _cursor(db: sqlite3.Connection, pk: int, origin: str) -> dict[str, Any]:
+    last = db.execute(
+        "SELECT last FROM pushed_revisions WHERE run_pk = ? AND origin = ?", (pk, origin)
+    ).fetchone()
+    top = db.execute(
+        "SELECT max(origin_chunk) FROM pushed_chunks WHERE run_pk = ? AND origin = ?",
+        (pk, origin),
+    ).fetchone()[0]
+    partial = db.execute(
+        "SELECT origin_chunk, rows FROM pushed_chunks WHERE run_pk = ? AND origin = ? AND rows < ?",
+        (pk, origin, CHUNK_ROWS),
+    ).fetchall()
+    return {
+        "revisions": last[0] if last else 0,
+        "chunk": -1 if top is None else top,
+        "grown": dict(partial),
+    }
+
+
+def _apply_pushed_chunk(db: sqlite3.Connection, pk: int, origin: str, chunk: EncodedChunk) -> None:
+    """Store a chunk pushed as `origin`'s chunk number chunk.index, once."""
+    origin_chunk = chunk.index
+    known = db.execute(
+        "SELECT chunk, rows FROM pushed_chunks WHERE run_pk = ? AND origin = ? AND origin_chunk = ?",
+        (pk, origin, origin_chunk),
+    ).fetchone()
+    if known is not None and known[1] >= chunk.rows:
+        return
+    chunk.index = None if known is None else known[0]
+    _write_chunk(db, pk, chunk)
+    db.execute(
+        "INSERT OR REPLACE INTO pushed_chunks VALUES (?, ?, ?, ?, ?)",
+        (pk, origin, origin_chunk, chunk.index, chunk.rows),
+    )
+
+
+def _write_chunk(db: sqlite3.Connection, pk: int, chunk: EncodedChunk) -> None:
+    if chunk.index is None:  # a new chunk: numbered here, inside the transaction
+        chunk.index = db.execute(
+            "SELECT coalesce(max(chunk) + 1, 0) FROM history_chunks WHERE run_pk = ?", (pk,)
+        ).fetchone()[0]
+    db.execute(
+        "INSERT OR REPLACE INTO history_chunks"
+        " (run_pk, chunk, rows, min_step, max_step, steps, times) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (pk, chunk.index, chunk.rows, chunk.min_step, chunk.max_step, chunk.steps, chunk.times),
+    )
+    db.executemany(
+        "INSERT OR REPLACE INTO history_columns"
+        " (run_pk, key, chunk, kind, positions, data) VALUES (?, ?, ?, ?, ?, ?)",
+        [(pk, key, chunk.index, *column) for key, *column in chunk.columns],
+    )
 
 
 def _projection(

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -24,6 +25,7 @@ MAX_LIMIT = 1000
 MAX_POINTS = 5000
 MAX_DIFF_RUNS = 100
 MAX_BAND_RUNS = 200
+MAX_HISTORY_KEYS = 100
 
 
 class ApiError(Exception):
@@ -87,7 +89,10 @@ def create_app(dir: str | None = None, allowed_hosts: list[str] | None = None) -
     def endpoint(handler: Any) -> Any:
         async def wrapped(request: Request) -> Response:
             try:
-                return json_response(handler(request))
+                with catalog.answering():
+                    answer = json_response(handler(request))
+                answer.background = BackgroundTask(catalog.start_wanted_reads)
+                return answer
             except ApiError as exc:
                 return json_response({"error": exc.message}, exc.status)
             except runcard.RunNotFoundError as exc:
@@ -150,6 +155,25 @@ def create_app(dir: str | None = None, allowed_hosts: list[str] | None = None) -
             raise ApiError(400, f"give runs=PATH,... (1 to {MAX_BAND_RUNS}) and key=METRIC")
         return catalog.band(paths, key, _int(request, "points", 200, 2, MAX_POINTS))
 
+    def changes(request: Request) -> Any:
+        return catalog.changes(
+            project(request),
+            parse_filter(request.query_params.get("filter")),
+            request.query_params.get("token") or None,
+        )
+
+    def history(request: Request) -> Any:
+        path = request.query_params.get("run")
+        keys = _list(request, "keys")
+        if not path or len(keys) > MAX_HISTORY_KEYS:
+            raise ApiError(400, f"give run=PATH (and up to {MAX_HISTORY_KEYS} keys=METRIC,...)")
+        return catalog.history(
+            path,
+            keys,
+            _int(request, "since_step", -1, -(2**63), 2**63 - 1),
+            _int(request, "points", 1000, 2, MAX_POINTS),
+        )
+
     def points(request: Request) -> Any:
         return catalog.points(
             project(request),
@@ -177,6 +201,8 @@ def create_app(dir: str | None = None, allowed_hosts: list[str] | None = None) -
         Route("/api/series", endpoint(series)),
         Route("/api/band", endpoint(band)),
         Route("/api/points", endpoint(points)),
+        Route("/api/changes", endpoint(changes)),
+        Route("/api/history", endpoint(history)),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     middleware = []

@@ -4,13 +4,16 @@
 
 const PAGE = 50;
 const PALETTE = ["#5470c6", "#91cc75", "#fac858", "#ee6666", "#73c0de", "#3ba272", "#fc8452", "#9a60b4"];
+const LIVE_POLL_MS = 2000; // a view with a live run asks what changed this often
+const QUIET_POLL_MS = 15000; // otherwise this often: a run may start
 const main = document.getElementById("main");
 const crumbs = document.getElementById("crumbs");
 let charts = [];
-let poll = null;
+let poll = null; // the pending timer of the view on screen
+let resume = null; // the poll put off while the page was hidden
 
 function refreshSoon(ms) {
-  // re-render the same view later (live runs, or answers the server marked stale), unless the
+  // re-render the same view later (answers the server marked stale or partial), unless the
   // user moved on or is typing
   const hash = location.hash;
   clearTimeout(poll);
@@ -20,6 +23,25 @@ function refreshSoon(ms) {
     else if (location.hash === hash) refreshSoon(ms);
   }, ms);
 }
+
+function pollLater(owner, ms, tick) {
+  // run tick after ms while owner (the element it updates) is still on screen; a hidden page
+  // waits until it is shown again
+  if (!owner.isConnected) return;
+  clearTimeout(poll);
+  poll = setTimeout(() => {
+    if (!owner.isConnected) return;
+    if (document.hidden) resume = tick;
+    else tick();
+  }, ms);
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (document.hidden || !resume) return;
+  const tick = resume;
+  resume = null;
+  tick();
+});
 
 // -- DOM helpers --------------------------------------------------------------------------
 function h(tag, attrs, ...children) {
@@ -97,6 +119,7 @@ function fail(err) {
 
 // -- views --------------------------------------------------------------------------------
 async function render() {
+  resume = null;
   clearTimeout(poll);
   charts.forEach((c) => c.dispose());
   charts = [];
@@ -167,8 +190,6 @@ async function tableView(project, q, params) {
   const chosen = q.get("cols") ? q.get("cols").split(",").filter(Boolean)
     : [...page.columns.config_varying, ...page.columns.summary];
   const sel = new Set(selected(q));
-  if (page.stale) refreshSoon(1500);
-  else if (page.runs.some((r) => r.state === "running")) refreshSoon(5000);
 
   const chooser = h("details", { className: "columns", id: "column-chooser" }, h("summary", {}, "columns"),
     h("div", {}, all.map((c) => h("label", {}, h("input", { type: "checkbox", value: c, checked: chosen.includes(c),
@@ -178,10 +199,16 @@ async function tableView(project, q, params) {
       } }), c, h("br")))));
   const compare = h("button", { id: "compare", disabled: sel.size < 2,
     onclick: () => go(["p", entity, name], with_(q, { view: "diff" })) }, `compare selected (${sel.size})`);
+  const count = h("span", { id: "count" });
+  const next = h("button", { id: "next", onclick: () => go(["p", entity, name], with_(q, { offset: offset + PAGE })) }, "next ›");
+  const showTotal = (total) => {
+    count.textContent = ` ${total ? offset + 1 : 0}–${Math.min(offset + PAGE, total)} of ${total} `;
+    next.disabled = offset + PAGE >= total;
+  };
+  showTotal(page.total);
   const pager = h("span", {},
     h("button", { id: "prev", disabled: offset <= 0, onclick: () => go(["p", entity, name], with_(q, { offset: Math.max(0, offset - PAGE) })) }, "‹ prev"),
-    ` ${page.total ? offset + 1 : 0}–${Math.min(offset + PAGE, page.total)} of ${page.total} `,
-    h("button", { id: "next", disabled: offset + PAGE >= page.total, onclick: () => go(["p", entity, name], with_(q, { offset: offset + PAGE })) }, "next ›"));
+    count, next);
   main.appendChild(h("div", { className: "toolbar" }, chooser, compare, pager));
 
   const header = (key, label) => {
@@ -192,7 +219,7 @@ async function tableView(project, q, params) {
     label + arrow);
   };
   const short = (c) => c.replace(/^config\./, "").replace(/^summary\./, "↳ ");
-  const rows = page.runs.map((r) => {
+  const rowOf = (r) => {
     const box = h("input", { type: "checkbox", className: "select", "data-path": r.path, checked: sel.has(r.path),
       onchange: (e) => {
         const next = new Set(selected(q));
@@ -212,11 +239,56 @@ async function tableView(project, q, params) {
         const cell = source && key in source ? { value: source[key] } : { missing: true };
         return h("td", { className: typeof cell.value === "number" ? "num" : "" }, show(cell));
       }));
-  });
-  main.appendChild(h("table", { id: "runs" },
+  };
+  const table = h("table", { id: "runs" },
     h("tr", {}, h("th", {}, ""), header("name", "name"), header("state", "state"), header("created_at", "created"),
       chosen.map((c) => header(c, short(c)))),
-    rows));
+    page.runs.map(rowOf));
+  main.appendChild(table);
+  // columns picked from a sample while the server reads every run: ask again when it is done
+  if (page.columns_partial) refreshSoon(1500);
+  else watchTable(page, params, { table, rowOf, showTotal, newestFirst: sort === "-created_at" && offset === 0 });
+}
+
+function watchTable(page, params, { table, rowOf, showTotal, newestFirst }) {
+  // ask the server what changed since the page was read, and patch only those rows: a shown
+  // run is redrawn in place, a new one counted (and put on top of the first page, newest first)
+  const shown = new Map(page.runs.map((r, i) => [r.path, table.rows[i + 1]]));
+  let token = page.token;
+  let total = page.total;
+  const tick = async () => {
+    let answer;
+    try {
+      answer = await api("changes", { ...params, token });
+    } catch (err) {
+      pollLater(table, QUIET_POLL_MS, tick);
+      return;
+    }
+    if (!table.isConnected) return;
+    token = answer.token;
+    for (const r of [...answer.runs].reverse()) { // oldest first: each new one goes on top
+      const old = shown.get(r.path);
+      if (old) {
+        const row = rowOf(r);
+        old.replaceWith(row);
+        shown.set(r.path, row);
+      } else if (answer.created.includes(r.path)) {
+        total += 1;
+        if (!newestFirst) continue;
+        const row = rowOf(r);
+        table.rows[0].after(row);
+        shown.set(r.path, row);
+      }
+    }
+    while (shown.size > PAGE) {
+      const last = table.rows[table.rows.length - 1];
+      shown.delete(last.dataset.path);
+      last.remove();
+    }
+    showTotal(total);
+    pollLater(table, answer.live ? LIVE_POLL_MS : QUIET_POLL_MS, tick);
+  };
+  pollLater(table, LIVE_POLL_MS, tick);
 }
 
 async function groupsView(project, q, params) {
@@ -349,8 +421,8 @@ async function lineChart(box, paths, key) {
 async function runView(path) {
   const r = await api("run/" + path.split("/").map(encodeURIComponent).join("/"));
   crumbs.append(h("a", { href: "#/p/" + encodeURIComponent(r.entity) + "/" + encodeURIComponent(r.project) }, r.entity + "/" + r.project), " / ", r.id);
-  if (r.state === "running") refreshSoon(5000);
-  main.appendChild(h("h2", { id: "run-name" }, r.name, " ", h("span", { className: "state-" + r.state }, "(" + r.state + ")")));
+  const state = h("span", { className: "state-" + r.state, id: "run-state" }, "(" + r.state + ")");
+  main.appendChild(h("h2", { id: "run-name" }, r.name, " ", state));
   main.appendChild(h("p", {}, r.path, " · created ", r.created_at, r.group ? " · group " : "", r.group || "",
     " ", r.tags.map((t) => h("span", { className: "tag" }, t))));
   if (r.notes) main.appendChild(h("p", {}, r.notes));
@@ -367,14 +439,81 @@ async function runView(path) {
       return h("tr", {}, h("td", { title: r.descriptions[k] || "" }, k, r.descriptions[k] ? " ⓘ" : ""), h("td", {}, plain(v)), h("td", {}, history));
     })));
   main.appendChild(h("h3", {}, "Summary"));
-  main.appendChild(h("table", { id: "summary" }, flatRows(r.summary).map(([k, v]) => h("tr", {}, h("td", {}, k), h("td", { className: "num" }, plain(v))))));
+  const summary = h("table", { id: "summary" });
+  const showSummary = (values) => summary.replaceChildren(
+    ...flatRows(values).map(([k, v]) => h("tr", {}, h("td", {}, k), h("td", { className: "num" }, plain(v)))));
+  showSummary(r.summary);
+  main.appendChild(summary);
   main.appendChild(h("h3", {}, "Host"));
   main.appendChild(h("table", { id: "metadata" }, flatRows(r.metadata).map(([k, v]) => h("tr", {}, h("td", {}, k), h("td", {}, plain(v))))));
-  for (const key of r.metrics.slice(0, 24)) {
-    const box = h("div", { className: "chart", "data-key": key });
-    grid.appendChild(box);
-    await lineChart(box, [r.path], key);
+  const plots = new Map();
+  const keys = r.metrics.slice(0, MAX_RUN_CHARTS);
+  if (keys.length) {
+    const first = await api("history", { run: r.path, keys: keys.join(","), points: 1000 });
+    for (const key of keys) plots.set(key, runChart(grid, key, r.name, first.series[key]));
   }
+  if (r.state === "running") watchRun(r, plots, grid, { state, showSummary });
+}
+
+const MAX_RUN_CHARTS = 24;
+
+function runChart(grid, key, name, series) {
+  // one metric of the run page: its points kept so that later ones are appended, not refetched
+  const box = h("div", { className: "chart", "data-key": key });
+  grid.appendChild(box);
+  const c = echarts.init(box);
+  charts.push(c);
+  const plot = { chart: c, box, name, data: [], last: -1 };
+  c.setOption({
+    animation: false, title: { text: key, textStyle: { fontSize: 13 } }, tooltip: { trigger: "axis", renderMode: "richText" },
+    legend: { top: 20, data: [name] }, grid: { top: 60 },
+    xAxis: { type: "value", name: "step" }, yAxis: { type: "value", scale: true },
+    series: [{ type: "line", name, showSymbol: true, data: [] }],
+  });
+  if (series) extend(plot, series);
+  return plot;
+}
+
+function extend(plot, series) {
+  series.steps.forEach((x, i) => plot.data.push([x, series.values[i]]));
+  plot.last = series.last_step;
+  plot.chart.setOption({ series: [{ data: plot.data, showSymbol: plot.data.length < 30 }] });
+  plot.box.setAttribute("data-points", String(plot.data.length));
+}
+
+function watchRun(r, plots, grid, { state, showSummary }) {
+  // while the run is live, ask for each chart's points after the last step it holds (charts
+  // holding the same last step share a request), and for the run's state and summary
+  const tick = async () => {
+    const bySince = new Map();
+    for (const [key, plot] of plots) bySince.set(plot.last, [...(bySince.get(plot.last) || []), key]);
+    if (!bySince.size) bySince.set(-1, []);
+    let answers;
+    try {
+      answers = await Promise.all([...bySince].map(([since, keys]) =>
+        api("history", { run: r.path, since_step: since, points: 1000, ...(keys.length ? { keys: keys.join(",") } : {}) })));
+    } catch (err) {
+      pollLater(grid, QUIET_POLL_MS, tick);
+      return;
+    }
+    if (!grid.isConnected) return;
+    for (const answer of answers) {
+      for (const [key, series] of Object.entries(answer.series)) {
+        if (!plots.has(key) && plots.size < MAX_RUN_CHARTS) plots.set(key, runChart(grid, key, r.name));
+        if (plots.has(key)) extend(plots.get(key), series);
+      }
+    }
+    const latest = answers[answers.length - 1];
+    for (const key of latest.metrics) {
+      if (!plots.has(key) && plots.size < MAX_RUN_CHARTS) plots.set(key, runChart(grid, key, r.name));
+    }
+    state.className = "state-" + latest.state;
+    state.textContent = "(" + latest.state + ")";
+    showSummary(latest.summary);
+    // every answer read the state before the points: once all say ended, no point is missing
+    if (answers.some((a) => a.state === "running")) pollLater(grid, LIVE_POLL_MS, tick);
+  };
+  pollLater(grid, LIVE_POLL_MS, tick);
 }
 
 function flatRows(obj, prefix = "") {
