@@ -90,6 +90,11 @@ def test_hostile_filters_get_a_clear_error_and_never_reach_sql() -> None:
     with pytest.raises(runcard.UsageError, match="unknown filter key"):
         api.runs("sweep", order="lr; DROP TABLE runs")
     assert len(api.runs("sweep")) == 3
+    with pytest.raises(runcard.UsageError, match=r"\$regex .* is not a regular expression"):
+        api.runs("sweep", {"config.opt": {"$regex": "'); DROP TABLE runs; --"}})
+    with pytest.raises(runcard.UsageError, match=r"\$in on 'id' takes at most 500 values"):
+        api.runs("sweep", {"id": {"$in": [str(i) for i in range(501)]}})
+    assert len(api.runs("sweep", {"id": {"$in": [r.id for r in api.runs("sweep")] * 100}})) == 3
 
 
 def test_update_after_finish_is_recorded_as_an_api_revision() -> None:

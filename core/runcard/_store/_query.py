@@ -62,6 +62,7 @@ JSON_COLUMNS = {"config": "config", "summary": "summary", "summary_metrics": "su
 COMPARISONS = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
 OPERATORS = sorted([*COMPARISONS, "$eq", "$ne", "$in", "$nin", "$exists", "$regex"])
 STALE_HEARTBEATS = 3
+MAX_LIST = 500  # values in one $in / $nin
 
 
 def state_sql(now: float) -> Fragment:
@@ -243,6 +244,11 @@ def _condition(key: str, condition: Any, now: float, dialect: Dialect) -> Fragme
         elif op in ("$in", "$nin"):
             if not isinstance(operand, (list, tuple)):
                 raise UsageError(f"{op} on {key!r} takes a list, got {operand!r}")
+            if len(operand) > MAX_LIST:  # each value is a term: SQLite caps an expression's depth
+                raise UsageError(
+                    f"{op} on {key!r} takes at most {MAX_LIST} values, got {len(operand)}: "
+                    "split the query"
+                )
             sql, params = _join(
                 [_eq(dialect, target, now, v, key) for v in operand], " OR ", dialect
             )
