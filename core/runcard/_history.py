@@ -35,52 +35,53 @@ F8, I8, B1, JSON = "f8", "i8", "b1", "json"
 
 
 class Chunk:
-    """Up to CHUNK_ROWS rows, turned into columns (steps, times, per key its values and, when
-    some rows lack it, which rows hold it) when the chunk is written."""
+    """Up to CHUNK_ROWS rows, kept as columns (steps, times, per key its values and, once some
+    rows lack a key, which rows hold each key) as they are appended: the open chunk is encoded
+    again at every flush, so that work must not grow with the rows it already holds."""
 
-    __slots__ = ("index", "keys", "rows", "steps", "stored_rows", "times", "uniform")
+    __slots__ = ("columns", "index", "positions", "rows", "steps", "stored_rows", "times")
 
     def __init__(self) -> None:
         self.index: int | None = None  # given by the store when first written
         self.steps = array("q")
         self.times = array("d")
-        self.rows: list[dict[str, Any]] = []
-        self.keys: dict[str, None] = {}  # every key of the chunk, first seen first
-        self.uniform = True  # every row has the same keys: no row positions to store
+        self.rows = 0
+        self.columns: dict[str, list[Any]] = {}  # every key of the chunk, first seen first
+        # None while every row holds the same keys in the same order: no positions to store
+        self.positions: dict[str, list[int]] | None = None
         self.stored_rows = 0
 
     def extend(self, entries: list[tuple[int, float, Any]], rows: list[dict[str, Any]]) -> None:
         """Append rows with their (step, time, _) entries; the chunk has room for them."""
         self.steps.extend([entry[0] for entry in entries])
         self.times.extend([entry[1] for entry in entries])
-        if not self.rows:
-            self.keys.update(dict.fromkeys(rows[0]))
-        if self.uniform:
-            first = tuple(self.rows[0] if self.rows else rows[0])
-            for row in rows:
-                if tuple(row) != first:  # other keys, or the same in another order
-                    self.uniform = False
-                    break
-        if not self.uniform:
-            for row in rows:
-                self.keys.update(dict.fromkeys(row))
-        self.rows.extend(rows)
+        start, columns = self.rows, self.columns
+        self.rows += len(rows)
+        if self.positions is None:
+            keys = tuple(columns) if start else tuple(rows[0])
+            if all(tuple(row) == keys for row in rows):
+                for key in keys:
+                    columns.setdefault(key, []).extend([row[key] for row in rows])
+                return
+            self.positions = {key: list(range(start)) for key in columns}
+        positions = self.positions
+        for number, row in enumerate(rows, start):
+            for key, value in row.items():
+                if key not in columns:
+                    columns[key], positions[key] = [], []
+                columns[key].append(value)
+                positions[key].append(number)
 
     def encode(self) -> EncodedChunk:
         """The stored form of the rows appended so far."""
-        rows = self.rows[: len(self.steps)]
-        count = len(rows)
-        columns = []
-        for key in self.keys:
-            if self.uniform:
-                columns.append(_encode_column(key, None, [row[key] for row in rows], count))
-                continue
-            held = [(i, row[key]) for i, row in enumerate(rows) if key in row]
-            positions = array("I", [i for i, _ in held])
-            columns.append(_encode_column(key, positions, [v for _, v in held], count))
+        positions = self.positions
+        columns = [
+            _encode_column(key, None if positions is None else positions[key], values, self.rows)
+            for key, values in self.columns.items()
+        ]
         return EncodedChunk(
             self.index,
-            count,
+            self.rows,
             min(self.steps),
             max(self.steps),
             _pack(self.steps),
@@ -128,7 +129,7 @@ def _unpack(typecode: str, blob: bytes) -> list[Any]:
 
 
 def _encode_column(
-    key: str, positions: array[int] | None, values: list[Any], rows: int
+    key: str, positions: list[int] | None, values: list[Any], rows: int
 ) -> tuple[str, str, bytes | None, bytes]:
     kinds = set(map(type, values))
     packed: array[Any] | None = None
