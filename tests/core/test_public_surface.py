@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import types
+from pathlib import Path
 
 import runcard
 
@@ -36,6 +38,20 @@ def test_import_runcard_loads_no_framework_numpy_yaml_web_or_database_module() -
         f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == []
+
+
+def test_a_local_run_loads_nothing_of_the_server_client_or_openssl(tmp_path: Path) -> None:
+    code = (
+        "import sys, json; import runcard; run = runcard.init(project='p'); run.log({'a': 1}); "
+        "run.finish(); "
+        "print(json.dumps([m for m in ['hashlib', 'urllib.request', 'runcard._sync', "
+        "'runcard._remote', *" + repr(HEAVY) + "] if m in sys.modules]))"
+    )
+    env = {**os.environ, "RUNCARD_DIR": str(tmp_path / "local")}  # a local store, always
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
     assert json.loads(out.stdout) == []
 
 
