@@ -22,6 +22,7 @@ from runcard import _settings
 from runcard._convert import loads
 from runcard._history import chunk_digest
 from runcard._remote import Client, ServerError, chunk_to_wire
+from runcard._store import PUSHED_FIELDS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -34,22 +35,6 @@ MAX_BACKOFF_SECONDS = 10.0
 FINAL_PUSH_SECONDS = 30.0  # finish() retries the last push this long if the server answered before
 CHUNKS_PER_PUSH = 32
 REVISIONS_PER_PUSH = 500
-RUN_FIELDS = (
-    "entity",
-    "project",
-    "run_id",
-    "name",
-    "group_name",
-    "job_type",
-    "notes",
-    "mode",
-    "state",
-    "exit_code",
-    "created_at",
-    "finished_at",
-    "heartbeat_at",
-    "heartbeat_interval",
-)
 NEW_CURSOR: dict[str, Any] = {"revisions": 0, "chunk": -1, "grown": {}}
 
 
@@ -62,7 +47,7 @@ def client_from_env() -> Client | None:
 
 def run_fields(row: dict[str, Any]) -> dict[str, Any]:
     """What a push says of the run itself (its config travels as revisions)."""
-    fields = {name: row[name] for name in RUN_FIELDS}
+    fields = {name: row[name] for name in ("entity", "project", "run_id", *PUSHED_FIELDS)}
     fields["tags"] = list(row["tags"])
     for document in ("summary", "descriptions", "host"):
         value = row[document]

@@ -83,6 +83,24 @@ if TYPE_CHECKING:
         ) -> dict[str, Any] | None: ...
 
 
+# The run fields a push carries and a server takes as they are (see runcard._sync); config
+# travels as revisions, and summary, descriptions and host are merged.
+PUSHED_FIELDS = (
+    "name",
+    "group_name",
+    "job_type",
+    "tags",
+    "notes",
+    "mode",
+    "state",
+    "exit_code",
+    "created_at",
+    "finished_at",
+    "heartbeat_at",
+    "heartbeat_interval",
+)
+
+
 class Batch:
     """What the writer stores in one transaction."""
 

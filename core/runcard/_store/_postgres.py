@@ -33,7 +33,7 @@ from runcard._history import (
     decode_steps,
     decode_times,
 )
-from runcard._store import _query
+from runcard._store import PUSHED_FIELDS, _query
 from runcard._store._pg_query import POSTGRES, json_text, text
 from runcard._store._pg_schema import MIGRATION_LOCK, MIGRATIONS, VERSION, VERSION_TABLE
 from runcard._store._sqlite import _apply, _remove
@@ -662,22 +662,6 @@ class PostgresStore:
         return None if row is None or row[0] is None else int(row[0])
 
 
-_PUSHED_FIELDS = (
-    "name",
-    "group_name",
-    "job_type",
-    "tags",
-    "notes",
-    "mode",
-    "state",
-    "exit_code",
-    "created_at",
-    "finished_at",
-    "heartbeat_at",
-    "heartbeat_interval",
-)
-
-
 def _bytes(value: Any) -> bytes | None:
     return None if value is None else bytes(value)
 
@@ -695,13 +679,13 @@ def _pushed_run(db: psycopg.Connection[Any], run: dict[str, Any]) -> int:
     key = (text(run["entity"]), text(run["project"]), text(run["run_id"]))
     values = [
         json_text(run[f]) if f == "tags" else text(run[f]) if isinstance(run[f], str) else run[f]
-        for f in _PUSHED_FIELDS
+        for f in PUSHED_FIELDS
     ]
     documents = [json_text(run[name]) for name in ("summary", "descriptions", "host")]
-    placeholders = ", ".join("%s::jsonb" if f == "tags" else "%s" for f in _PUSHED_FIELDS)
+    placeholders = ", ".join("%s::jsonb" if f == "tags" else "%s" for f in PUSHED_FIELDS)
     # insert or lock: concurrent first pushes of one run meet on the unique key
     db.execute(
-        f"INSERT INTO runs (entity, project, run_id, {', '.join(_PUSHED_FIELDS)}, summary,"
+        f"INSERT INTO runs (entity, project, run_id, {', '.join(PUSHED_FIELDS)}, summary,"
         f" descriptions, host) VALUES (%s, %s, %s, {placeholders}, %s::json, %s::json, %s::json)"
         " ON CONFLICT (entity, project, run_id) DO NOTHING",
         (*key, *values, *documents),
@@ -717,7 +701,7 @@ def _pushed_run(db: psycopg.Connection[Any], run: dict[str, Any]) -> int:
         for name, old in zip(("summary", "descriptions", "host"), stored, strict=True)
     ]
     assignments = ", ".join(
-        f"{f} = %s::jsonb" if f == "tags" else f"{f} = %s" for f in _PUSHED_FIELDS
+        f"{f} = %s::jsonb" if f == "tags" else f"{f} = %s" for f in PUSHED_FIELDS
     )
     db.execute(
         f"UPDATE runs SET {assignments}, summary = %s::json, descriptions = %s::json,"

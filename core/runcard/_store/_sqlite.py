@@ -20,7 +20,7 @@ from runcard._history import (
     decode_steps,
     decode_times,
 )
-from runcard._store import _query
+from runcard._store import PUSHED_FIELDS, _query
 from runcard._store._schema import MIGRATIONS, VERSION
 
 TYPE_CHECKING = False
@@ -543,27 +543,11 @@ class SQLiteStore:
         )
 
 
-_PUSHED_FIELDS = (
-    "name",
-    "group_name",
-    "job_type",
-    "tags",
-    "notes",
-    "mode",
-    "state",
-    "exit_code",
-    "created_at",
-    "finished_at",
-    "heartbeat_at",
-    "heartbeat_interval",
-)
-
-
 def _pushed_run(db: sqlite3.Connection, run: dict[str, Any]) -> int:
     """The pk of the pushed run, created or brought up to date (summary, descriptions and
     host merged; config only through revisions, so edits made here are not undone)."""
     key = (run["entity"], run["project"], run["run_id"])
-    values = [dumps(run[f]) if f == "tags" else run[f] for f in _PUSHED_FIELDS]
+    values = [dumps(run[f]) if f == "tags" else run[f] for f in PUSHED_FIELDS]
     row = db.execute(
         "SELECT pk, summary, descriptions, host FROM runs"
         " WHERE entity = ? AND project = ? AND run_id = ?",
@@ -571,8 +555,8 @@ def _pushed_run(db: sqlite3.Connection, run: dict[str, Any]) -> int:
     ).fetchone()
     if row is None:
         db.execute(
-            f"INSERT INTO runs (entity, project, run_id, {', '.join(_PUSHED_FIELDS)}, summary,"
-            f" descriptions, host) VALUES ({', '.join('?' * (len(_PUSHED_FIELDS) + 6))})",
+            f"INSERT INTO runs (entity, project, run_id, {', '.join(PUSHED_FIELDS)}, summary,"
+            f" descriptions, host) VALUES ({', '.join('?' * (len(PUSHED_FIELDS) + 6))})",
             (*key, *values, dumps(run["summary"]), dumps(run["descriptions"]), dumps(run["host"])),
         )
         return int(db.execute("SELECT last_insert_rowid()").fetchone()[0])
@@ -581,9 +565,7 @@ def _pushed_run(db: sqlite3.Connection, run: dict[str, Any]) -> int:
         dumps({**loads(text), **run[name]})
         for name, text in zip(("summary", "descriptions", "host"), documents, strict=True)
     ]
-    assignments = ", ".join(
-        f"{f} = ?" for f in (*_PUSHED_FIELDS, "summary", "descriptions", "host")
-    )
+    assignments = ", ".join(f"{f} = ?" for f in (*PUSHED_FIELDS, "summary", "descriptions", "host"))
     db.execute(f"UPDATE runs SET {assignments} WHERE pk = ?", (*values, *merged, pk))
     return int(pk)
 
