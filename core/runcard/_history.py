@@ -36,17 +36,18 @@ F8, I8, B1, JSON = "f8", "i8", "b1", "json"
 
 class Chunk:
     """Up to CHUNK_ROWS rows, kept as columns (steps, times, per key its values and, once some
-    rows lack a key, which rows hold each key) as they are appended: the open chunk is encoded
-    again at every flush, so that work must not grow with the rows it already holds."""
+    rows lack a key, which rows hold each key) as they are appended. The open chunk is encoded
+    again at every flush, so that work must not grow with the rows it already holds: numbers
+    are packed, and steps and times compressed, as they arrive."""
 
     __slots__ = ("columns", "index", "positions", "rows", "steps", "stored_rows", "times")
 
     def __init__(self) -> None:
         self.index: int | None = None  # given by the store when first written
-        self.steps = array("q")
-        self.times = array("d")
+        self.steps = _Packer("q")
+        self.times = _Packer("d")
         self.rows = 0
-        self.columns: dict[str, list[Any]] = {}  # every key of the chunk, first seen first
+        self.columns: dict[str, _Column] = {}  # every key of the chunk, first seen first
         # None while every row holds the same keys in the same order: no positions to store
         self.positions: dict[str, list[int]] | None = None
         self.stored_rows = 0
@@ -61,33 +62,106 @@ class Chunk:
             keys = tuple(columns) if start else tuple(rows[0])
             if all(tuple(row) == keys for row in rows):
                 for key in keys:
-                    columns.setdefault(key, []).extend([row[key] for row in rows])
+                    if key not in columns:
+                        columns[key] = _Column()
+                    columns[key].extend([row[key] for row in rows])
                 return
             self.positions = {key: list(range(start)) for key in columns}
         positions = self.positions
+        fresh: dict[str, list[Any]] = {}
         for number, row in enumerate(rows, start):
             for key, value in row.items():
                 if key not in columns:
-                    columns[key], positions[key] = [], []
-                columns[key].append(value)
+                    columns[key], positions[key] = _Column(), []
+                fresh.setdefault(key, []).append(value)
                 positions[key].append(number)
+        for key, values in fresh.items():
+            columns[key].extend(values)
 
     def encode(self) -> EncodedChunk:
         """The stored form of the rows appended so far."""
         positions = self.positions
         columns = [
-            _encode_column(key, None if positions is None else positions[key], values, self.rows)
-            for key, values in self.columns.items()
+            column.encode(key, None if positions is None else positions[key], self.rows)
+            for key, column in self.columns.items()
         ]
+        steps = self.steps.values
         return EncodedChunk(
             self.index,
             self.rows,
-            min(self.steps),
-            max(self.steps),
-            _pack(self.steps),
-            _pack(self.times),
+            min(steps),
+            max(steps),
+            self.steps.packed(),
+            self.times.packed(),
             columns,
         )
+
+
+class _Packer:
+    """Steps or times: packed little-endian and zlib'd as they arrive. The stream is flushed,
+    not ended, after each batch: `_unpack` reads such a stream as it reads a finished one, and
+    each flush costs a few bytes where compressing the whole chunk again would cost its size."""
+
+    __slots__ = ("_compressor", "_done", "_out", "values")
+
+    def __init__(self, typecode: str) -> None:
+        self.values = array(typecode)
+        self._compressor = zlib.compressobj(1)
+        self._out = bytearray()
+        self._done = 0  # values already in _out
+
+    def extend(self, values: list[Any]) -> None:
+        self.values.extend(values)
+
+    def packed(self) -> bytes:
+        new = self.values[self._done :]
+        if new:
+            if not _LITTLE:
+                new.byteswap()
+            self._out += self._compressor.compress(new.tobytes())
+            self._out += self._compressor.flush(zlib.Z_SYNC_FLUSH)
+            self._done = len(self.values)
+        return bytes(self._out)
+
+
+class _Column:
+    """One key's values in a chunk, and while they are all floats (or all 64-bit ints) the
+    packed array of them, grown as they arrive."""
+
+    __slots__ = ("packed", "values")
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+        self.packed: array[Any] | None = None
+
+    def extend(self, values: list[Any]) -> None:
+        fresh = not self.values
+        self.values.extend(values)
+        if fresh:
+            kind = type(values[0])
+            self.packed = array("d") if kind is float else array("q") if kind is int else None
+        if self.packed is None:
+            return
+        kind = float if self.packed.typecode == "d" else int
+        if set(map(type, values)) != {kind}:
+            self.packed = None
+            return
+        try:
+            self.packed.extend(values)
+        except OverflowError:  # an int beyond 64 bits: stored as JSON
+            self.packed = None
+
+    def encode(
+        self, key: str, positions: list[int] | None, rows: int
+    ) -> tuple[str, str, bytes | None, bytes]:
+        if self.packed is None:
+            return _encode_column(key, positions, self.values, rows)
+        kind = F8 if self.packed.typecode == "d" else I8
+        packed = self.packed
+        if not _LITTLE:
+            packed = array(packed.typecode, packed)
+            packed.byteswap()
+        return key, kind, _positions(positions, rows), packed.tobytes()
 
 
 class EncodedChunk:
@@ -112,17 +186,9 @@ class EncodedChunk:
         self.columns = columns
 
 
-def _pack(values: array[Any]) -> bytes:
-    """Little-endian, zlib'd: steps compress to almost nothing, times to about half."""
-    if not _LITTLE:
-        values = array(values.typecode, values)
-        values.byteswap()
-    return zlib.compress(values.tobytes(), 1)
-
-
 def _unpack(typecode: str, blob: bytes) -> list[Any]:
     values = array(typecode)
-    values.frombytes(zlib.decompress(blob))
+    values.frombytes(zlib.decompressobj().decompress(blob))  # a stream flushed, or ended
     if not _LITTLE:
         values.byteswap()
     return values.tolist()
@@ -145,12 +211,17 @@ def _encode_column(
         if not _LITTLE:
             packed.byteswap()
         data = packed.tobytes()
-    if positions is None or len(positions) == rows:  # in every row
-        return key, kind, None, data
+    return key, kind, _positions(positions, rows), data
+
+
+def _positions(positions: list[int] | None, rows: int) -> bytes | None:
+    """The rows holding a key, packed and zlib'd; None when every row does."""
+    if positions is None or len(positions) == rows:
+        return None
     index = array("I", positions)
     if not _LITTLE:
         index.byteswap()
-    return key, kind, zlib.compress(index.tobytes(), 1), data
+    return zlib.compress(index.tobytes(), 1)
 
 
 def chunk_digest(digest: Any, chunk: EncodedChunk) -> None:
@@ -233,7 +304,7 @@ class History:
     def _add_rows(self, entries: list[tuple[int, float, Any]], rows: list[dict[str, Any]]) -> None:
         start = 0
         while start < len(rows):
-            room = CHUNK_ROWS - len(self._open.steps)
+            room = CHUNK_ROWS - self._open.rows
             if room == 0:
                 self._full.append(self._open)
                 self._open = Chunk()
@@ -263,7 +334,7 @@ class History:
         changes. Call `stored()` with the chunks once they are written."""
         with self._lock:
             chunks = [*self._full]
-            if len(self._open.steps) > self._open.stored_rows:
+            if self._open.rows > self._open.stored_rows:
                 chunks.append(self._open)
             summary, self._summary_changes = self._summary_changes, {}
             encoded = [chunk.encode() for chunk in chunks]
@@ -274,7 +345,7 @@ class History:
             for chunk, written in zip(chunks, encoded, strict=True):
                 chunk.index = written.index
                 chunk.stored_rows = written.rows
-            self._full = [c for c in self._full if c.stored_rows < len(c.steps)]
+            self._full = [c for c in self._full if c.stored_rows < c.rows]
 
     def restore_summary(self, summary: dict[str, Any]) -> None:
         """A failed write: put the summary changes back so the next write carries them."""

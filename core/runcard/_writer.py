@@ -160,7 +160,7 @@ class Writer:
         pending: list[tuple[int, Any]],
         chunks: list[Chunk],
     ) -> None:
-        rows = sum(len(chunk.steps) - chunk.stored_rows for chunk in chunks)
+        rows = sum(chunk.rows - chunk.stored_rows for chunk in chunks)
         self._unwritten = rows + revisions + len(pending)
         if self._error is None:
             warnings.warn(
