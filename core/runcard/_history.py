@@ -91,36 +91,47 @@ class Chunk:
             self.rows,
             min(steps),
             max(steps),
-            self.steps.packed(),
-            self.times.packed(),
+            self.steps.packed(full=self.rows == CHUNK_ROWS),
+            self.times.packed(full=self.rows == CHUNK_ROWS),
             columns,
         )
 
 
 class _Packer:
-    """Steps or times: packed little-endian and zlib'd as they arrive. The stream is flushed,
-    not ended, after each batch: `_unpack` reads such a stream as it reads a finished one, and
-    each flush costs a few bytes where compressing the whole chunk again would cost its size."""
+    """Steps or times: packed little-endian and zlib'd. A chunk written whole is compressed in
+    one go. An open chunk's stream grows with each flush and is flushed, not ended (`_unpack`
+    reads such a stream as it reads an ended one): a few bytes a flush, where compressing the
+    whole chunk again would cost its size. Its compressor keeps a small window (4 KiB): the
+    default one holds 256 KiB while its chunk lives."""
 
     __slots__ = ("_compressor", "_done", "_out", "values")
 
     def __init__(self, typecode: str) -> None:
         self.values = array(typecode)
-        self._compressor = zlib.compressobj(1)
+        self._compressor: Any = None
         self._out = bytearray()
         self._done = 0  # values already in _out
 
     def extend(self, values: list[Any]) -> None:
         self.values.extend(values)
 
-    def packed(self) -> bytes:
+    def packed(self, full: bool) -> bytes:
+        """The stream so far; `full`: no value will be added, the stream may end."""
         new = self.values[self._done :]
-        if new:
-            if not _LITTLE:
-                new.byteswap()
+        if not new:
+            return bytes(self._out)
+        if not _LITTLE:
+            new.byteswap()
+        if self._compressor is None and full:
+            self._out = bytearray(zlib.compress(new.tobytes(), 1))
+        else:
+            if self._compressor is None:
+                self._compressor = zlib.compressobj(1, zlib.DEFLATED, 12, 2)
             self._out += self._compressor.compress(new.tobytes())
-            self._out += self._compressor.flush(zlib.Z_SYNC_FLUSH)
-            self._done = len(self.values)
+            self._out += self._compressor.flush(zlib.Z_FINISH if full else zlib.Z_SYNC_FLUSH)
+        self._done = len(self.values)
+        if full:
+            self._compressor = None
         return bytes(self._out)
 
 
