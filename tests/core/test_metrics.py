@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 
 import pytest
@@ -207,3 +208,21 @@ def test_rows_with_keys_in_another_order_or_missing_read_back_as_logged() -> Non
     assert [{k: v for k, v in r.items() if k[0] != "_"} for r in rows] == [
         logged[i % 4] for i in range(2100)
     ]
+
+
+def test_a_chunk_written_in_several_flushes_then_filled_reads_back_whole() -> None:
+    run = runcard.init(project="m")
+    for burst in range(4):  # the writer stores the open chunk between bursts, then it fills
+        for i in range(300 * burst, 300 * (burst + 1)):
+            run.log({"x": i * 0.5, "n": i})
+        time.sleep(0.06)
+        if burst == 1:  # read while the chunk is open: 600 rows stored in flushes so far
+            deadline = time.monotonic() + 10
+            while len(runcard.Api().run(run.path).metric("n")[0]) < 600:
+                assert time.monotonic() < deadline
+                time.sleep(0.02)
+            assert runcard.Api().run(run.path).metric("n") == (list(range(600)),) * 2
+    run.finish()
+    stored = saved(run)
+    assert stored.metric("x") == (list(range(1200)), [i * 0.5 for i in range(1200)])
+    assert [row["_step"] for row in stored.history(pandas=False)] == list(range(1200))
