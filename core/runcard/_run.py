@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from time import time as _now
 
-from runcard import _state
+from runcard import _settings, _state
 from runcard._config import Config
 from runcard._errors import UsageError
 from runcard._history import History
@@ -81,9 +81,10 @@ class Run:
 
     @property
     def dir(self) -> str:
-        """A directory for this run's files, under the store's directory (made on first use)."""
+        """A directory for this run's files, under the store's directory (for a PostgreSQL
+        store, under ~/.runcard), made on first use."""
         if self._dir is None:
-            path = os.path.join(self._root, "runs", self.id)
+            path = os.path.join(_settings.files_root(self._root), "runs", self.id)
             os.makedirs(path, exist_ok=True)
             self._dir = path
         return self._dir

@@ -37,6 +37,14 @@ def is_postgres_url(root: str) -> bool:
     return root.startswith(POSTGRES_SCHEMES)
 
 
+def files_root(root: str) -> str:
+    """Where runs keep their files (`run.dir`): beside a store directory; for a database,
+    in ~/.runcard on this machine."""
+    if is_postgres_url(root):
+        return os.path.join(os.path.expanduser("~"), ".runcard")
+    return root
+
+
 def _absolute(root: str) -> str:
     return root if is_postgres_url(root) else os.path.abspath(root)
 

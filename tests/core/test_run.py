@@ -251,3 +251,15 @@ def test_a_store_from_before_run_counters_keeps_numbering(store_dir: Path) -> No
     old.close()
     run = runcard.init(project="a")
     assert run.name.endswith("-3")
+
+
+def test_run_dir_is_a_local_folder_beside_the_store_or_in_home_for_a_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    run = runcard.init(project="p")
+    folder = Path(run.dir)
+    assert folder.is_dir() and folder.is_absolute() and folder.name == run.id
+    root = os.environ["RUNCARD_DIR"]
+    local = tmp_path / "home" / ".runcard" if root.startswith("postgres") else Path(root)
+    assert folder == local / "runs" / run.id
