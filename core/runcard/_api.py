@@ -73,7 +73,9 @@ class Api:
         store = self._open()
         row = store.find_run(entity, project, parts[-1])
         if row is None:
-            raise RunNotFoundError(f"no run {path!r} in the store at {self._root}")
+            raise RunNotFoundError(
+                f"no run {path!r} in the store at {_settings.redacted(self._root)}"
+            )
         return ApiRun(store, row)
 
     def runs(

@@ -37,6 +37,25 @@ def is_postgres_url(root: str) -> bool:
     return root.startswith(POSTGRES_SCHEMES)
 
 
+def redacted(root: str) -> str:
+    """A store's root fit to print: a directory as it is, a URL with its password as ***."""
+    if not is_postgres_url(root):
+        return root
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(root)
+    netloc = parts.netloc
+    if parts.password is not None:
+        user, _, host = netloc.rpartition("@")
+        netloc = f"{user.partition(':')[0]}:***@{host}"
+    query = parts.query
+    pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
+    if any(name == "password" for name, _ in pairs):
+        masked = [(name, "***" if name == "password" else value) for name, value in pairs]
+        query = urllib.parse.urlencode(masked, safe="*")
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
 def files_root(root: str) -> str:
     """Where runs keep their files (`run.dir`): beside a store directory; for a database,
     in ~/.runcard on this machine."""

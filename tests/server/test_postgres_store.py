@@ -335,3 +335,12 @@ def test_a_database_that_does_not_exist_is_named(store_dir: str) -> None:
     missing = store_dir.split("?")[0].rsplit("/", 1)[0] + "/no_such_database"
     with pytest.raises(runcard.StoreError, match="no_such_database"):
         runcard.init(project="p", dir=missing)
+
+
+def test_a_run_not_found_names_the_store_without_its_password(store_dir: str) -> None:
+    with_password = store_dir.replace("postgresql://postgres@", "postgresql://postgres:s3cret@")
+    assert with_password != store_dir  # the server trusts local connections: any password
+    runcard.init(project="p", dir=with_password).finish()
+    with pytest.raises(runcard.RunNotFoundError) as caught:
+        runcard.Api(dir=with_password).run("p/nothing")
+    assert "s3cret" not in str(caught.value) and "postgres:***@" in str(caught.value)

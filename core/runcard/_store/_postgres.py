@@ -33,6 +33,7 @@ from runcard._history import (
     decode_steps,
     decode_times,
 )
+from runcard._settings import redacted
 from runcard._store import PUSHED_FIELDS, _query
 from runcard._store._pg_query import POSTGRES, json_text, text
 from runcard._store._pg_schema import MIGRATION_LOCK, MIGRATIONS, VERSION, VERSION_TABLE
@@ -54,21 +55,6 @@ DOCUMENTS = (
     ", config::text AS config, summary::text AS summary, descriptions::text AS descriptions,"
     " host::text AS host"
 )
-
-
-def redacted(url: str) -> str:
-    """`url` with its password, if any, written as ***."""
-    parts = urllib.parse.urlsplit(url)
-    netloc = parts.netloc
-    if parts.password is not None:
-        user, _, host = netloc.rpartition("@")
-        netloc = f"{user.partition(':')[0]}:***@{host}"
-    query = parts.query
-    pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
-    if any(name == "password" for name, _ in pairs):
-        masked = [(name, "***" if name == "password" else value) for name, value in pairs]
-        query = urllib.parse.urlencode(masked, safe="*")
-    return urllib.parse.urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 class PostgresStore:

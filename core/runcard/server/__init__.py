@@ -82,6 +82,7 @@ def run_server(args: argparse.Namespace, api: Any = None, term: Any = None) -> i
         )
         return 2
     import runcard
+    from runcard._settings import redacted
 
     hosts = list(LOOPBACK) if args.host in LOOPBACK else None
     try:
@@ -90,21 +91,12 @@ def run_server(args: argparse.Namespace, api: Any = None, term: Any = None) -> i
         print(f"runcard server: {exc}", file=sys.stderr)
         return 1
     print(
-        f"runcard server: serving {_safe(args.store)} on http://{args.host}:{args.port}/ "
+        f"runcard server: serving {redacted(args.store)} on http://{args.host}:{args.port}/ "
         f"({'API key required' if keys else 'no API key: loopback only'}; Ctrl-C stops)",
         file=sys.stderr,
     )
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
-
-
-def _safe(url: str) -> str:
-    """A store URL without its password."""
-    if "://" in url and "@" in url:
-        scheme, rest = url.split("://", 1)
-        user, _, host = rest.rpartition("@")
-        return f"{scheme}://{user.split(':', 1)[0]}@{host}"
-    return url
 
 
 __all__ = ["add_parsers", "read_api_keys", "run_server"]
