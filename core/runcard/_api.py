@@ -160,8 +160,9 @@ class ApiRun:
         self.state: str = row["state"]
         self.mode: str = row["mode"]
         self.exit_code: int | None = row["exit_code"]
-        for attribute in ("config", "summary", "descriptions", "metadata"):
-            self.__dict__.pop(attribute, None)  # decoded again from the new row when read
+        if self._partial:  # a projection: config and summary come decoded already
+            self.__dict__["config"] = _user_keys(row["config"])
+            self.__dict__["summary"] = row["summary"]
 
     def _decode(self, field: str) -> Any:
         raw = self._row[field]
@@ -289,6 +290,8 @@ class ApiRun:
         row = self._store.find_run(self.entity, self.project, self.id)
         if row is None:
             raise RunNotFoundError(f"run {self.path} is no longer in the store")
+        for attribute in ("config", "summary", "descriptions", "metadata"):
+            self.__dict__.pop(attribute, None)  # decoded again from the new row when read
         self._load(row)
 
 
@@ -351,7 +354,13 @@ def _diff(old: dict[str, Any], new: dict[str, Any], what: str, now: float) -> li
 
 
 def _user_keys(config: dict[str, Any]) -> dict[str, Any]:
+    if not any(map(_private, config)):
+        return config
     return {k: v for k, v in config.items() if not k.startswith("_")}
+
+
+def _private(key: str) -> bool:
+    return key[:1] == "_"
 
 
 def _iso(timestamp: float) -> str:

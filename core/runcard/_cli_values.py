@@ -56,13 +56,13 @@ def resolve_key(name: str, runs: list[ApiRun], what: str) -> str:
     if name in FIELDS:
         return name
     if head in ("config", "summary") and dot and rest:
-        if any(value_of(r, name) is not MISSING for r in runs):
+        if any(value is not MISSING for value in map(getter(name), runs)):
             return name
         candidates = [name]
     else:
         candidates = [f"config.{name}", f"summary.{name}"]
         for key in candidates:
-            if any(value_of(r, key) is not MISSING for r in runs):
+            if any(value is not MISSING for value in map(getter(key), runs)):
                 return key
     raise KeyNotFound(name, what, known_keys(runs))
 
