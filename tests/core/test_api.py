@@ -198,6 +198,7 @@ def test_runs_with_keys_reads_only_those_keys_and_is_read_only() -> None:
     run.config.flags = {"fast": True, "sizes": [1, 2]}
     run.log({"loss": 0.5})
     run.config.nothing = None
+    run.config.on = False
     run.finish()
     runcard.init(project="k", config={"other": 1}).finish()
     found = runcard.Api().runs(
@@ -208,6 +209,7 @@ def test_runs_with_keys_reads_only_those_keys_and_is_read_only() -> None:
             "config.opt.name",
             "config.nothing",
             "config.flags",
+            "config.on",
             "summary",
         ],
         order="+created_at",
@@ -219,7 +221,9 @@ def test_runs_with_keys_reads_only_those_keys_and_is_read_only() -> None:
         "opt": {"name": "sgd"},
         "nothing": None,
         "flags": {"fast": True, "sizes": [1, 2]},
+        "on": False,
     }
+    assert first.config["on"] is False
     assert first.summary == {"loss": 0.5} and first.state == "finished"
     assert second.config == {} and second.summary == {}
     with pytest.raises(runcard.UsageError, match="read it whole"):

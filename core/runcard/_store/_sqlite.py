@@ -448,18 +448,28 @@ class SQLiteStore:
             return [_run_dict(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
         fixed = len(names) - 2 * len(picks)
         fields = names[:fixed]
+        # (column of the JSON type, is it config, the key when it is not nested, its path)
+        placed = [
+            (fixed + 2 * i, document == "config", path[0] if len(path) == 1 else None, path)
+            for i, (document, path) in enumerate(picks)
+        ]
         runs = []
         for row in cursor.fetchall():
             run = _run_dict(dict(zip(fields, row)))  # noqa: B905 (the projections follow)
             config, summary = run.setdefault("config", {}), run.setdefault("summary", {})
             run["descriptions"] = run["host"] = {}
-            position = fixed
-            for document, path in picks:
+            for position, in_config, key, path in placed:
                 kind = row[position]
-                if kind is not None:  # NULL: the run lacks the key
-                    value = _json_value(kind, row[position + 1])
-                    _apply(config if document == "config" else summary, path, value)
-                position += 2
+                if kind is None:  # NULL: the run lacks the key
+                    continue
+                value = row[position + 1]
+                if kind in _DECODED_KINDS:
+                    value = _json_value(kind, value)
+                document = config if in_config else summary
+                if key is not None:
+                    document[key] = value
+                else:
+                    _apply(document, path, value)
             runs.append(run)
         return runs
 
@@ -645,6 +655,9 @@ def _projection(
         params.extend(sql_params)
         picks.append((head, rest.split(".")))
     return ", ".join([fields, *wholes, *projections]), picks, params
+
+
+_DECODED_KINDS = frozenset(("object", "array", "true", "false"))  # the others come native
 
 
 def _json_value(kind: str, value: Any) -> Any:
