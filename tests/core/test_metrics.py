@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
 from pathlib import Path
 
@@ -226,3 +227,30 @@ def test_a_chunk_written_in_several_flushes_then_filled_reads_back_whole() -> No
     stored = saved(run)
     assert stored.metric("x") == (list(range(1200)), [i * 0.5 for i in range(1200)])
     assert [row["_step"] for row in stored.history(pandas=False)] == list(range(1200))
+
+
+def test_reads_while_a_run_logs_always_see_whole_rows() -> None:
+    run = runcard.init(project="m")
+
+    def train() -> None:
+        for i in range(20_000):  # about a second: the writer rewrites the open chunk ~50 times
+            run.log({"a": i, "b": i * 0.5})
+            if i % 100 == 0:
+                time.sleep(0.005)
+
+    worker = threading.Thread(target=train)
+    worker.start()
+    reads = 0
+    try:
+        while worker.is_alive() or reads < 3:
+            stored = runcard.Api().run(run.path)  # the open chunk moves while it is read
+            rows = stored.history(pandas=False)
+            assert [(r["_step"], r["a"], r["b"]) for r in rows] == [
+                (i, i, i * 0.5) for i in range(len(rows))
+            ]
+            steps, values = stored.metric("a")
+            assert steps == values == list(range(len(steps)))
+            reads += 1
+    finally:
+        worker.join()
+    run.finish()

@@ -47,6 +47,9 @@ if TYPE_CHECKING:
     from runcard._config import Revision
     from runcard._store import Batch
 
+# a chunk's steps and its columns, which a writer rewrites while the chunk is open, must be read
+# from one snapshot: by default each statement of a transaction sees the latest commits
+READ_ONE_SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"
 RUN_FIELDS = (
     "pk, entity, project, run_id, name, group_name, job_type, tags::text AS tags, notes, mode,"
     " {state} AS state, exit_code, created_at, finished_at, heartbeat_at, heartbeat_interval"
@@ -350,10 +353,11 @@ class PostgresStore:
     ) -> list[EncodedChunk]:
         """As SQLiteStore.chunks_after."""
         with self._transaction() as db:
+            db.execute(READ_ONE_SNAPSHOT)
             candidates = db.execute(
                 "SELECT chunk, rows, min_step, max_step, steps, times FROM history_chunks"
-                " WHERE run_pk = %s AND (chunk > %s OR chunk = ANY(%s)) ORDER BY chunk",
-                (pk, after, list(grown)),
+                " WHERE run_pk = %s AND (chunk > %s OR chunk = ANY(%s)) ORDER BY chunk LIMIT %s",
+                (pk, after, list(grown), limit + len(grown)),
             ).fetchall()
             wanted = [
                 row for row in candidates if row[0] > after or row[1] > grown.get(row[0], row[1])
@@ -620,6 +624,7 @@ class PostgresStore:
             query += " AND key = ANY(%s)"
             params.append([text(key) for key in keys])
         with self._transaction() as db:
+            db.execute(READ_ONE_SNAPSHOT)
             chunk_rows = db.execute(
                 "SELECT chunk, rows, steps, times FROM history_chunks WHERE run_pk = %s"
                 " ORDER BY chunk",

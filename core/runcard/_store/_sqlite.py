@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sqlite3
+import threading
 import time
 
 from runcard import _state
@@ -25,6 +27,7 @@ from runcard._store._schema import MIGRATIONS, VERSION
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any
 
     from runcard._config import Revision
@@ -49,6 +52,8 @@ class SQLiteStore:
     def __init__(self, root: str, create: bool = True) -> None:
         self.path = os.path.join(root, "runcard.db")
         self.exists = os.path.exists(self.path)
+        # one transaction at a time on the connection: threads may share a store (the web app)
+        self._lock = threading.RLock()
         if not self.exists and not create:
             self._db: sqlite3.Connection | None = None
             return
@@ -77,7 +82,7 @@ class SQLiteStore:
             return
         if version == 0:
             _retry_locked(lambda: db.execute("PRAGMA journal_mode=WAL"))
-        with _transaction(db):
+        with _transaction(db, self._lock):
             version = db.execute("PRAGMA user_version").fetchone()[0]
             for statements in MIGRATIONS[version:]:
                 for statement in statements:
@@ -100,7 +105,7 @@ class SQLiteStore:
         config: dict[str, Any] = {}
         for revision in revisions:
             _apply(config, key_path(revision[0]), revision[1])
-        with _transaction(db):
+        with _transaction(db, self._lock):
             db.execute(
                 "INSERT INTO run_counters VALUES (?, 1)"
                 " ON CONFLICT (project) DO UPDATE SET runs = runs + 1",
@@ -141,7 +146,7 @@ class SQLiteStore:
 
     def reopen_run(self, pk: int, heartbeat_interval: float, host: dict[str, Any]) -> None:
         db = self._connection()
-        with _transaction(db):
+        with _transaction(db, self._lock):
             row = db.execute("SELECT host FROM runs WHERE pk = ?", (pk,)).fetchone()
             merged = {**loads(row[0]), **host} if row else host
             db.execute(
@@ -172,7 +177,7 @@ class SQLiteStore:
             raise
 
     def _write_batch(self, db: sqlite3.Connection, pk: int, batch: Batch) -> None:
-        with _transaction(db):
+        with _transaction(db, self._lock):
             if batch.revisions:
                 self._apply_revisions(db, pk, "config", batch.revisions)
             if batch.summary:
@@ -188,7 +193,7 @@ class SQLiteStore:
     def finish_run(self, pk: int, state: str, exit_code: int | None) -> None:
         db = self._connection()
         now = time.time()
-        with _transaction(db):
+        with _transaction(db, self._lock):
             db.execute(
                 "UPDATE runs SET state = ?, exit_code = ?, finished_at = ?, heartbeat_at = ?"
                 " WHERE pk = ?",
@@ -205,7 +210,7 @@ class SQLiteStore:
         """Edits made through the Api: run fields, config and summary, each recorded as a
         revision."""
         db = self._connection()
-        with _transaction(db):
+        with _transaction(db, self._lock):
             if revisions:
                 self._apply_revisions(db, pk, "config", revisions)
             if summary_revisions:
@@ -219,7 +224,7 @@ class SQLiteStore:
 
     def delete_run(self, pk: int) -> None:
         db = self._connection()
-        with _transaction(db):
+        with _transaction(db, self._lock):
             tables = (
                 "history_chunks",
                 "history_columns",
@@ -261,28 +266,30 @@ class SQLiteStore:
         """Stored chunks as written, numbered above `after`, or in `grown` ({chunk: rows})
         and holding more rows than that now; oldest first; with `keys`, only their columns."""
         db = self._connection()
-        wanted: list[tuple[Any, ...]] = []
-        for row in db.execute(
-            "SELECT chunk, rows, min_step, max_step, steps, times FROM history_chunks"
-            f" WHERE run_pk = ? AND (chunk > ? OR chunk IN ({', '.join('?' * len(grown))}))"
-            " ORDER BY chunk",
-            (pk, after, *grown),
-        ):
-            if row[0] > after or row[1] > grown.get(row[0], row[1]):
-                wanted.append(row)
-                if len(wanted) == limit:
-                    break
-        if not wanted:
-            return []
-        numbers = [row[0] for row in wanted]
+        with _snapshot(db, self._lock):
+            wanted: list[tuple[Any, ...]] = []
+            for row in db.execute(
+                "SELECT chunk, rows, min_step, max_step, steps, times FROM history_chunks"
+                f" WHERE run_pk = ? AND (chunk > ? OR chunk IN ({', '.join('?' * len(grown))}))"
+                " ORDER BY chunk LIMIT ?",  # `limit` wanted, once grown ones that did not are out
+                (pk, after, *grown, limit + len(grown)),
+            ).fetchall():
+                if row[0] > after or row[1] > grown.get(row[0], row[1]):
+                    wanted.append(row)
+                    if len(wanted) == limit:
+                        break
+            if not wanted:
+                return []
+            numbers = [row[0] for row in wanted]
+            query = (
+                "SELECT key, chunk, kind, positions, data FROM history_columns"
+                f" WHERE run_pk = ? AND chunk IN ({', '.join('?' * len(numbers))})"
+            )
+            if keys is not None:
+                query += f" AND key IN ({', '.join('?' * len(keys))})"
+            column_rows = db.execute(query, (pk, *numbers, *(keys or ()))).fetchall()
         columns: dict[int, list[tuple[str, str, bytes | None, bytes]]] = {n: [] for n in numbers}
-        query = (
-            "SELECT key, chunk, kind, positions, data FROM history_columns"
-            f" WHERE run_pk = ? AND chunk IN ({', '.join('?' * len(numbers))})"
-        )
-        if keys is not None:
-            query += f" AND key IN ({', '.join('?' * len(keys))})"
-        for key, chunk, kind, positions, data in db.execute(query, (pk, *numbers, *(keys or ()))):
+        for key, chunk, kind, positions, data in column_rows:
             columns[chunk].append((key, kind, positions, data))
         return [
             EncodedChunk(number, rows, low, high, steps, times, columns[number])
@@ -314,7 +321,7 @@ class SQLiteStore:
         revision batches and chunks already taken from `origin` are skipped, a chunk that grew
         replaces its earlier form. Returns the new cursor (see push_cursor)."""
         db = self._connection()
-        with _transaction(db):
+        with _transaction(db, self._lock):
             pk = _pushed_run(db, run)
             cursor = _cursor(db, pk, origin)
             for number, scope, entries in revisions:
@@ -523,20 +530,24 @@ class SQLiteStore:
         """The run's history, chunk by chunk: (steps, times, {key: (row positions, values)}),
         reading only the columns of `keys` when given (and no times with times=False)."""
         db = self._connection()
-        chunks: dict[int, tuple[list[int], list[float], dict[str, Any]]] = {}
-        rows_of: dict[int, int] = {}
-        for chunk, rows, steps, stamps in db.execute(
-            "SELECT chunk, rows, steps, times FROM history_chunks WHERE run_pk = ? ORDER BY chunk",
-            (pk,),
-        ):
-            chunks[chunk] = (decode_steps(steps), decode_times(stamps) if times else [], {})
-            rows_of[chunk] = rows
         query = "SELECT key, chunk, kind, positions, data FROM history_columns WHERE run_pk = ?"
         params: list[Any] = [pk]
         if keys is not None:
             query += f" AND key IN ({', '.join('?' * len(keys))})"
             params.extend(keys)
-        for key, chunk, kind, positions, data in db.execute(query, params):
+        with _snapshot(db, self._lock):
+            chunk_rows = db.execute(
+                "SELECT chunk, rows, steps, times FROM history_chunks WHERE run_pk = ?"
+                " ORDER BY chunk",
+                (pk,),
+            ).fetchall()
+            column_rows = db.execute(query, params).fetchall()
+        chunks: dict[int, tuple[list[int], list[float], dict[str, Any]]] = {}
+        rows_of: dict[int, int] = {}
+        for chunk, rows, steps, stamps in chunk_rows:
+            chunks[chunk] = (decode_steps(steps), decode_times(stamps) if times else [], {})
+            rows_of[chunk] = rows
+        for key, chunk, kind, positions, data in column_rows:
             if chunk in chunks:
                 chunks[chunk][2][key] = (
                     decode_positions(positions, rows_of[chunk]),
@@ -721,23 +732,47 @@ def _keep_wal(path: str) -> None:
 class _transaction:
     """BEGIN IMMEDIATE ... COMMIT: writers queue on the lock instead of failing mid-way."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: sqlite3.Connection, lock: threading.RLock) -> None:
         self.db = db
+        self.lock = lock
 
     def __enter__(self) -> None:
-        _retry_locked(lambda: self.db.execute("BEGIN IMMEDIATE"))
+        self.lock.acquire()
+        try:
+            _retry_locked(lambda: self.db.execute("BEGIN IMMEDIATE"))
+        except BaseException:
+            self.lock.release()
+            raise
 
     def __exit__(self, kind: object, exc: object, tb: object) -> None:
-        if kind is None:
-            try:
-                self.db.execute("COMMIT")
-                return
-            except sqlite3.Error:
-                if self.db.in_transaction:
-                    self.db.execute("ROLLBACK")
-                raise
-        if self.db.in_transaction:
-            self.db.execute("ROLLBACK")
+        try:
+            if kind is None:
+                try:
+                    self.db.execute("COMMIT")
+                    return
+                except sqlite3.Error:
+                    if self.db.in_transaction:
+                        self.db.execute("ROLLBACK")
+                    raise
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+        finally:
+            self.lock.release()
+
+
+@contextlib.contextmanager
+def _snapshot(db: sqlite3.Connection, lock: threading.RLock) -> Iterator[None]:
+    """Reads that must agree with each other (a chunk's steps and its columns, which the
+    writer rewrites while the chunk is open): one read transaction, one snapshot."""
+    with lock:
+        if db.in_transaction:
+            yield
+            return
+        db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            db.execute("COMMIT")
 
 
 def _retry_locked(action: Any, attempts: int = 50) -> Any:
