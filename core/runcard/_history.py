@@ -235,17 +235,6 @@ def _positions(positions: list[int] | None, rows: int) -> bytes | None:
     return zlib.compress(index.tobytes(), 1)
 
 
-def chunk_digest(digest: Any, chunk: EncodedChunk) -> None:
-    """Feed a stored chunk's bytes to a hashlib digest: two stores hold the same chunk when
-    their digests agree (`runcard sync --verify`)."""
-    digest.update(chunk.steps)
-    digest.update(chunk.times)
-    for key, kind, positions, data in sorted(chunk.columns, key=lambda column: column[0]):
-        digest.update(f"{len(key)}:{key}{kind}".encode())
-        digest.update(positions or b"")
-        digest.update(data)
-
-
 def decode_column(kind: str, data: bytes) -> list[Any]:
     if kind == JSON:
         return list(json.loads(data))

@@ -13,13 +13,8 @@ import urllib.error
 import urllib.request
 
 from runcard._errors import Error, RunNotFoundError, UsageError
-from runcard._history import (
-    EncodedChunk,
-    decode_column,
-    decode_positions,
-    decode_steps,
-    decode_times,
-)
+from runcard._history import EncodedChunk
+from runcard._store import _common
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -118,17 +113,6 @@ def chunk_from_wire(item: list[Any]) -> EncodedChunk:
         raise ValueError(f"malformed history chunk: {exc}") from None
 
 
-def decode_chunk(
-    chunk: EncodedChunk, times: bool
-) -> tuple[list[int], list[float], dict[str, tuple[Any, list[Any]]]]:
-    """A chunk as `Store.history` gives it: (steps, times, {key: (positions, values)})."""
-    columns = {
-        key: (decode_positions(positions, chunk.rows), decode_column(kind, data))
-        for key, kind, positions, data in chunk.columns
-    }
-    return decode_steps(chunk.steps), decode_times(chunk.times) if times else [], columns
-
-
 # -- the read side of a Store, served ---------------------------------------------------------
 class RemoteStore:
     """What `runcard.Api` needs of a store, asked of a server."""
@@ -183,19 +167,28 @@ class RemoteStore:
             revision["path"] = tuple(revision["path"])
         return revisions
 
+    def chunks_after(
+        self,
+        pk: int,
+        after: int,
+        grown: dict[int, int],
+        limit: int,
+        keys: list[str] | None = None,
+    ) -> list[EncodedChunk]:
+        if grown:
+            raise UsageError("a server's chunks are read in order only")
+        page = self._store("chunks_after", pk=pk, after=after, limit=limit, keys=keys)
+        return [chunk_from_wire(item) for item in page]
+
     def history(
         self, pk: int, keys: list[str] | None = None, times: bool = True
     ) -> list[tuple[list[int], list[float], dict[str, tuple[Any, list[Any]]]]]:
-        result = []
-        after = -1
-        while True:
-            page = self._store("chunks_after", pk=pk, after=after, limit=CHUNKS_PER_READ, keys=keys)
-            for item in page:
-                chunk = chunk_from_wire(item)
-                result.append(decode_chunk(chunk, times))
-                after = int(chunk.index or 0)
-            if len(page) < CHUNKS_PER_READ:
-                return result
+        chunks = list(_common.all_chunks(self, pk, keys, CHUNKS_PER_READ))  # type: ignore[arg-type]
+        return _common.decode_history(
+            [(c.index or 0, c.rows, c.steps, c.times) for c in chunks],
+            [(column[0], c.index or 0, *column[1:]) for c in chunks for column in c.columns],
+            times,
+        )
 
     def last_step(self, pk: int) -> int | None:
         step: int | None = self._store("last_step", pk=pk)

@@ -12,7 +12,6 @@ next push starts.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
@@ -20,9 +19,8 @@ import time
 
 from runcard import _settings
 from runcard._convert import loads
-from runcard._history import chunk_digest
 from runcard._remote import Client, ServerError, chunk_to_wire
-from runcard._store import PUSHED_FIELDS
+from runcard._store import PUSHED_FIELDS, _common
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -111,18 +109,8 @@ class RunPusher:
 
 def local_digest(store: Store, pk: int) -> dict[str, Any]:
     """Rows and a checksum of a run's history as this store holds it, to compare with what the
-    server holds of it from this store (see `server_digest`)."""
-    rows = 0
-    digest = hashlib.sha256()
-    after = -1
-    while True:
-        chunks = store.chunks_after(pk, after, {}, 256)
-        for chunk in chunks:
-            rows += chunk.rows
-            chunk_digest(digest, chunk)
-            after = chunk.index or 0
-        if len(chunks) < 256:
-            return {"rows": rows, "sha256": digest.hexdigest()}
+    server holds of it from this store (`Store.origin_digest`)."""
+    return _common.digest(_common.all_chunks(store, pk))
 
 
 class Pusher:

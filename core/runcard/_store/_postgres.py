@@ -27,14 +27,9 @@ from runcard._errors import StoreError, UsageError
 from runcard._history import (
     CHUNK_ROWS,
     EncodedChunk,
-    chunk_digest,
-    decode_column,
-    decode_positions,
-    decode_steps,
-    decode_times,
 )
 from runcard._settings import redacted
-from runcard._store import PUSHED_FIELDS, _query
+from runcard._store import PUSHED_FIELDS, _common, _query
 from runcard._store._pg_query import POSTGRES, json_text, text
 from runcard._store._pg_schema import MIGRATION_LOCK, MIGRATIONS, VERSION, VERSION_TABLE
 from runcard._store._sqlite import _apply, _remove
@@ -359,9 +354,7 @@ class PostgresStore:
                 " WHERE run_pk = %s AND (chunk > %s OR chunk = ANY(%s)) ORDER BY chunk LIMIT %s",
                 (pk, after, list(grown), limit + len(grown)),
             ).fetchall()
-            wanted = [
-                row for row in candidates if row[0] > after or row[1] > grown.get(row[0], row[1])
-            ][:limit]
+            wanted = _common.chunks_to_send(candidates, after, grown, limit)
             if not wanted:
                 return []
             numbers = [row[0] for row in wanted]
@@ -452,8 +445,6 @@ class PostgresStore:
         self, origin: str, entity: str, project: str, run_id: str
     ) -> dict[str, Any] | None:
         """As SQLiteStore.origin_digest."""
-        import hashlib
-
         with self._transaction() as db:
             pk = _run_pk(db, entity, project, run_id)
             if pk is None:
@@ -466,13 +457,7 @@ class PostgresStore:
                     (pk, origin),
                 )
             ]
-        digest = hashlib.sha256()
-        rows = 0
-        for number in numbers:
-            (chunk,) = self.chunks_after(pk, number - 1, {}, 1)
-            rows += chunk.rows
-            chunk_digest(digest, chunk)
-        return {"rows": rows, "sha256": digest.hexdigest()}
+        return _common.digest(self.chunks_after(pk, number - 1, {}, 1)[0] for number in numbers)
 
     def _apply_revisions(
         self, db: psycopg.Connection[Any], pk: int, scope: str, revisions: list[Revision]
@@ -517,15 +502,7 @@ class PostgresStore:
     def find_run(
         self, entity: str | None, project: str | None, run_id: str
     ) -> dict[str, Any] | None:
-        if self._db is None:
-            return None
-        filters: dict[str, Any] = {"run_id": run_id}
-        if entity:
-            filters["entity"] = entity
-        if project:
-            filters["project"] = project
-        rows = self.query_runs(None, None, filters, None)
-        return rows[0] if rows else None
+        return None if self._db is None else _common.find_run(self, entity, project, run_id)
 
     def query_runs(
         self,
@@ -540,12 +517,7 @@ class PostgresStore:
         if self._db is None:
             return []
         now = time.time()
-        scope: dict[str, Any] = {}
-        if entity:
-            scope["entity"] = entity
-        if project:
-            scope["project"] = project
-        combined = {"$and": [scope, filters]} if scope and filters else (scope or filters)
+        combined = _common.scoped(entity, project, filters)
         where, where_params = _query.where_sql(combined, now, POSTGRES)
         order_by, order_params = _query.order_sql(order, now, POSTGRES)
         columns, column_params, picks = _columns(keys, now)
@@ -597,22 +569,7 @@ class PostgresStore:
                 "SELECT entries FROM revisions WHERE run_pk = %s AND scope = %s ORDER BY pk",
                 (pk, scope),
             ).fetchall()
-        result = []
-        for (entries,) in rows:
-            for key, value, source, detail, step, t in loads(entries):
-                path = key_path(key)
-                result.append(
-                    {
-                        "key": ".".join(path),
-                        "path": path,
-                        "value": value,
-                        "source": source,
-                        "detail": detail,
-                        "step": step,
-                        "time": t,
-                    }
-                )
-        return result
+        return _common.revision_dicts(entries for (entries,) in rows)
 
     def history(
         self, pk: int, keys: list[str] | None = None, times: bool = True
@@ -631,18 +588,7 @@ class PostgresStore:
                 (pk,),
             ).fetchall()
             column_rows = db.execute(query, params).fetchall()
-        chunks: dict[int, tuple[list[int], list[float], dict[str, Any]]] = {}
-        rows_of: dict[int, int] = {}
-        for chunk, rows, steps, stamps in chunk_rows:
-            chunks[chunk] = (decode_steps(steps), decode_times(stamps) if times else [], {})
-            rows_of[chunk] = rows
-        for key, chunk, kind, positions, data in column_rows:
-            if chunk in chunks:
-                chunks[chunk][2][key] = (
-                    decode_positions(positions, rows_of[chunk]),
-                    decode_column(kind, data),
-                )
-        return list(chunks.values())
+        return _common.decode_history(chunk_rows, column_rows, times)
 
     def last_step(self, pk: int) -> int | None:
         """The highest step logged to a run, to resume it."""

@@ -16,13 +16,8 @@ from runcard._errors import StoreError
 from runcard._history import (
     CHUNK_ROWS,
     EncodedChunk,
-    chunk_digest,
-    decode_column,
-    decode_positions,
-    decode_steps,
-    decode_times,
 )
-from runcard._store import PUSHED_FIELDS, _query
+from runcard._store import PUSHED_FIELDS, _common, _query
 from runcard._store._schema import MIGRATIONS, VERSION
 
 TYPE_CHECKING = False
@@ -267,17 +262,13 @@ class SQLiteStore:
         and holding more rows than that now; oldest first; with `keys`, only their columns."""
         db = self._connection()
         with _snapshot(db, self._lock):
-            wanted: list[tuple[Any, ...]] = []
-            for row in db.execute(
+            candidates = db.execute(
                 "SELECT chunk, rows, min_step, max_step, steps, times FROM history_chunks"
                 f" WHERE run_pk = ? AND (chunk > ? OR chunk IN ({', '.join('?' * len(grown))}))"
                 " ORDER BY chunk LIMIT ?",  # `limit` wanted, once grown ones that did not are out
                 (pk, after, *grown, limit + len(grown)),
-            ).fetchall():
-                if row[0] > after or row[1] > grown.get(row[0], row[1]):
-                    wanted.append(row)
-                    if len(wanted) == limit:
-                        break
+            ).fetchall()
+            wanted = _common.chunks_to_send(candidates, after, grown, limit)
             if not wanted:
                 return []
             numbers = [row[0] for row in wanted]
@@ -352,19 +343,13 @@ class SQLiteStore:
         ).fetchone()
         if found is None:
             return None
-        import hashlib  # here: OpenSSL costs a writing process 3 MiB
-
-        digest = hashlib.sha256()
-        rows = 0
         numbers = db.execute(
             "SELECT chunk FROM pushed_chunks WHERE run_pk = ? AND origin = ? ORDER BY origin_chunk",
             (found[0], origin),
         ).fetchall()
-        for (number,) in numbers:
-            (chunk,) = self.chunks_after(found[0], number - 1, {}, 1)
-            rows += chunk.rows
-            chunk_digest(digest, chunk)
-        return {"rows": rows, "sha256": digest.hexdigest()}
+        return _common.digest(
+            self.chunks_after(found[0], number - 1, {}, 1)[0] for (number,) in numbers
+        )
 
     def _apply_revisions(
         self, db: sqlite3.Connection, pk: int, scope: str, revisions: list[Revision]
@@ -406,15 +391,7 @@ class SQLiteStore:
     def find_run(
         self, entity: str | None, project: str | None, run_id: str
     ) -> dict[str, Any] | None:
-        if self._db is None:
-            return None
-        filters: dict[str, Any] = {"run_id": run_id}
-        if entity:
-            filters["entity"] = entity
-        if project:
-            filters["project"] = project
-        rows = self.query_runs(None, None, filters, None)
-        return rows[0] if rows else None
+        return None if self._db is None else _common.find_run(self, entity, project, run_id)
 
     def query_runs(
         self,
@@ -432,12 +409,7 @@ class SQLiteStore:
             return []
         now = time.time()
         state, state_params = _query.state_sql(now)
-        scope: dict[str, Any] = {}
-        if entity:
-            scope["entity"] = entity
-        if project:
-            scope["project"] = project
-        combined = {"$and": [scope, filters]} if scope and filters else (scope or filters)
+        combined = _common.scoped(entity, project, filters)
         where, where_params = _query.where_sql(combined, now)
         order_by, order_params = _query.order_sql(order, now)
         columns, column_params = RUN_COLUMNS.format(state=state), list(state_params)
@@ -505,24 +477,10 @@ class SQLiteStore:
 
     def revisions(self, pk: int, scope: str) -> list[dict[str, Any]]:
         db = self._connection()
-        result = []
-        for (entries,) in db.execute(
+        rows = db.execute(
             "SELECT entries FROM revisions WHERE run_pk = ? AND scope = ? ORDER BY pk", (pk, scope)
-        ):
-            for key, value, source, detail, step, t in loads(entries):
-                path = key_path(key)
-                result.append(
-                    {
-                        "key": ".".join(path),
-                        "path": path,
-                        "value": value,
-                        "source": source,
-                        "detail": detail,
-                        "step": step,
-                        "time": t,
-                    }
-                )
-        return result
+        )
+        return _common.revision_dicts(entries for (entries,) in rows)
 
     def history(
         self, pk: int, keys: list[str] | None = None, times: bool = True
@@ -542,18 +500,7 @@ class SQLiteStore:
                 (pk,),
             ).fetchall()
             column_rows = db.execute(query, params).fetchall()
-        chunks: dict[int, tuple[list[int], list[float], dict[str, Any]]] = {}
-        rows_of: dict[int, int] = {}
-        for chunk, rows, steps, stamps in chunk_rows:
-            chunks[chunk] = (decode_steps(steps), decode_times(stamps) if times else [], {})
-            rows_of[chunk] = rows
-        for key, chunk, kind, positions, data in column_rows:
-            if chunk in chunks:
-                chunks[chunk][2][key] = (
-                    decode_positions(positions, rows_of[chunk]),
-                    decode_column(kind, data),
-                )
-        return list(chunks.values())
+        return _common.decode_history(chunk_rows, column_rows, times)
 
     def last_step(self, pk: int) -> int | None:
         """The highest step logged to a run, to resume it."""
