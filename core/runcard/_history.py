@@ -329,6 +329,16 @@ class History:
                 self._summary[key] = value
                 self._summary_changes[key] = value
 
+    def unstored(self) -> bool:
+        """Whether anything logged has not been written yet."""
+        with self._lock:
+            return bool(
+                self.queue
+                or self._full
+                or self._summary_changes
+                or self._open.rows > self._open.stored_rows
+            )
+
     def take(self) -> tuple[list[EncodedChunk], list[Chunk], dict[str, Any]]:
         """What the store should get now: encoded chunks with unstored rows, and the summary
         changes. Call `stored()` with the chunks once they are written."""

@@ -68,6 +68,7 @@ class Run:
         self._history = history
         self._entries = history.queue
         self._make_room = writer.make_room if writer is not None else history.process
+        self._wake_above = writer.wake_above if writer is not None else [MAX_QUEUED]
         summary._settle = history.process
         if writer is not None:
             object.__setattr__(config, "_sink", writer.put_config)
@@ -115,7 +116,7 @@ class Run:
             entries = self._entries  # the common case: one call, one row
             entries.append((self._step, _now(), data.copy()))
             self._step += 1
-            if len(entries) > MAX_QUEUED:
+            if len(entries) > self._wake_above[0]:
                 self._make_room()
             return
         self._log_row(data, step, commit)
@@ -127,7 +128,7 @@ class Run:
             if isinstance(step, bool) or not isinstance(step, int):
                 raise TypeError(f"log(step=...) must be an int, got {step!r}")
             if step < self._step:  # an earlier step: its own row, the current one stays open
-                self._entries.append((step, _now(), data.copy()))
+                self._queue_row(step, data.copy())
                 return
             if step > self._step:
                 self._commit()
@@ -142,9 +143,14 @@ class Run:
     def _commit(self) -> None:
         self._row_by_step = False
         if self._row:
-            self._entries.append((self._step, _now(), self._row))
+            self._queue_row(self._step, self._row)
             self._row = {}
             self._step += 1
+
+    def _queue_row(self, step: int, row: dict[str, Any]) -> None:
+        self._entries.append((step, _now(), row))
+        if len(self._entries) > self._wake_above[0]:
+            self._make_room()
 
     def define_metric(
         self, name: str, step_metric: str | None = None, summary: str | None = None, **_: Any

@@ -1,9 +1,11 @@
 """The background writer: the only thread that writes a live run to the store.
 
 Callers append items to deques (no lock, no disk): config revisions and summary edits to the
-writer's queue, `log()` entries to the run's `History`. The writer thread wakes every
-`FLUSH_SECONDS`, turns logged entries into columns, and writes everything new in one
-transaction. A store error keeps the data and is retried with backoff; it is reported once as a
+writer's queue, `log()` entries to the run's `History`. While items keep coming, the writer
+thread wakes every `FLUSH_SECONDS`, turns logged entries into columns, and writes everything new
+in one transaction. With nothing to write it sleeps until the next heartbeat, and the first item
+queued wakes it (a timer wake costs a training thread's machine ~0.1 ms of CPU, so an idle run
+should not poll). A store error keeps the data and is retried with backoff; it is reported once as a
 warning and surfaces as a `StoreError` at `close()`, which waits on an event set by the
 thread, never on a sleep. When more than MAX_QUEUED log entries wait, `log()` waits for the
 thread to take them (back-pressure keeps memory flat; the thread never waits on a caller).
@@ -53,6 +55,9 @@ class Writer:
         self._done = threading.Event()
         self._error: BaseException | None = None
         self._unwritten = 0
+        # log() calls make_room() when the queue is longer than wake_above[0]: MAX_QUEUED while
+        # the thread polls, 0 while it sleeps, so that the first entry logged wakes it
+        self.wake_above = [MAX_QUEUED]
         self._thread = threading.Thread(target=self._run, name="runcard-writer", daemon=True)
         self._thread.start()
         threads = _state.writer_threads
@@ -61,19 +66,26 @@ class Writer:
 
     def put_config(self, revisions: list[Any]) -> None:
         self._revisions.extend(revisions)
+        self._wake_if_asleep()
 
     def put_summary(self, values: dict[str, Any]) -> None:
         self._queue.append((SUMMARY, values))
+        self._wake_if_asleep()
 
     def put_descriptions(self, descriptions: dict[str, str]) -> None:
         self._queue.append((DESCRIPTIONS, descriptions))
+        self._wake_if_asleep()
 
     def put_host(self, facts: Any) -> None:
         """`facts`: a dict, or a callable run on the writer thread (for slow facts)."""
         self._queue.append((HOST, facts))
+        self._wake_if_asleep()
 
     def make_room(self) -> None:
-        """Back-pressure for `log()`: wait until the thread has taken the queued entries."""
+        """Called by `log()` when the queue is longer than `wake_above[0]`: wakes the sleeping
+        thread, or (back-pressure) waits until the thread has taken the queued entries."""
+        if self._wake_if_asleep():
+            return
         queue = self._history.queue
         while len(queue) > MAX_QUEUED // 2 and self._thread.is_alive():
             self._room.clear()
@@ -92,6 +104,13 @@ class Writer:
             raise StoreError(
                 f"{self._unwritten} values could not be stored: {self._error}"
             ) from self._error
+
+    def _wake_if_asleep(self) -> bool:
+        if self.wake_above[0]:
+            return False
+        self.wake_above[0] = MAX_QUEUED  # one wake is enough
+        self._wake.set()
+        return True
 
     # -- the thread ------------------------------------------------------------------------
     def _run(self) -> None:
@@ -114,9 +133,22 @@ class Writer:
         next_beat = time.monotonic() + self._heartbeat_seconds
         backoff = 0.0
         give_up_at: float | None = None
+        last_write = -FLUSH_SECONDS
         while True:
-            self._wake.wait(max(FLUSH_SECONDS, backoff))
+            # at most one write per FLUSH_SECONDS: what is logged meanwhile shares it
+            if backoff:
+                due = time.monotonic() + backoff
+            elif pending or revisions or self._has_work():
+                due = last_write + FLUSH_SECONDS
+            elif self._sleep(next_beat - time.monotonic()):
+                due = time.monotonic() + FLUSH_SECONDS
+            else:
+                due = 0.0  # the heartbeat
             self._wake.clear()
+            delay = due - time.monotonic()
+            if delay > 0 and not self._closing:
+                self._wake.wait(delay)  # cut short by close(), or by make_room() when full
+                self._wake.clear()
             closing = self._closing
             history.process()
             self._room.set()
@@ -126,7 +158,7 @@ class Writer:
             for _ in range(len(self._revisions)):
                 revisions.append(self._revisions.popleft())
             encoded, chunks, summary = history.take()
-            now = time.monotonic()
+            now = last_write = time.monotonic()
             beat = now >= next_beat
             if pending or revisions or encoded or summary or beat:
                 batch = _batch(pending)
@@ -152,6 +184,19 @@ class Writer:
                     next_beat = now + self._heartbeat_seconds
             if closing and not (self._queue or self._revisions or history.queue):
                 return
+
+    def _has_work(self) -> bool:
+        return bool(self._closing or self._queue or self._revisions or self._history.unstored())
+
+    def _sleep(self, seconds: float) -> bool:
+        """Until a caller queues something or closes the run (True), or `seconds` pass."""
+        self._wake.clear()
+        self.wake_above[0] = 0
+        try:
+            # what was queued before wake_above[0] became 0 rang no one
+            return self._has_work() or self._wake.wait(max(seconds, 0.0))
+        finally:
+            self.wake_above[0] = MAX_QUEUED
 
     def _report(
         self,

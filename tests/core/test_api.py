@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -129,6 +130,22 @@ def test_update_while_the_run_is_live_is_kept_alongside_the_runs_own_writes() ->
     run.config.from_script = 2
     run.finish()
     assert runcard.Api().run(run.path).config == {"a": 1, "from_api": True, "from_script": 2}
+
+
+def test_a_summary_edit_through_the_api_while_the_run_logs_is_kept() -> None:
+    run = runcard.init(project="p")
+    run.log({"loss": 1.0})
+    deadline = time.monotonic() + 5
+    while runcard.Api().run(run.path).summary.get("loss") != 1.0:  # the writer stored it
+        assert time.monotonic() < deadline, "the first value never reached the store"
+        time.sleep(0.01)
+    saved = runcard.Api().run(run.path)
+    saved.summary["verdict"] = "good"
+    saved.update()
+    run.log({"loss": 0.5})
+    run.finish()
+    summary = runcard.Api().run(run.path).summary
+    assert (summary["loss"], summary["verdict"]) == (0.5, "good")
 
 
 def test_removing_a_key_through_the_api_is_a_revision() -> None:

@@ -48,6 +48,39 @@ def test_after_sigkill_everything_logged_50ms_earlier_is_stored() -> None:
         assert killed_at - last_stored < 0.05, f"lost {killed_at - last_stored:.3f} s of logs"
 
 
+SPARSE_LOGGER = textwrap.dedent(
+    """
+    import time, runcard
+    run = runcard.init(project="sparse")
+    print(run.path, flush=True)
+    for i in range(3):
+        time.sleep(0.3)  # nothing to write meanwhile: the writer sleeps
+        run.log({"i": i})
+        run.config[f"c{i}"] = i
+        run.summary[f"s{i}"] = i
+        print(i, flush=True)
+    time.sleep(60)
+    """
+)
+
+
+def test_after_sigkill_what_was_logged_after_an_idle_spell_50ms_earlier_is_stored() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SPARSE_LOGGER], stdout=subprocess.PIPE, text=True, env=os.environ
+    )
+    assert proc.stdout is not None
+    path = proc.stdout.readline().strip()
+    for i in range(3):
+        assert proc.stdout.readline().strip() == str(i)
+    time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    run = runcard.Api().run(path)
+    assert [row["i"] for row in run.history(pandas=False)] == [0, 1, 2]
+    assert {key: run.config[key] for key in ("c0", "c1", "c2")} == {"c0": 0, "c1": 1, "c2": 2}
+    assert {key: run.summary[key] for key in ("s0", "s1", "s2")} == {"s0": 0, "s1": 1, "s2": 2}
+
+
 @pytest.mark.sqlite_only  # SQLite's write lock; tests/server has PostgreSQL's twin
 def test_a_database_locked_by_another_process_delays_writes_and_loses_nothing(
     store_dir: Path,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import sqlite3
@@ -49,6 +50,8 @@ class SQLiteStore:
         self.exists = os.path.exists(self.path)
         # one transaction at a time on the connection: threads may share a store (the web app)
         self._lock = threading.RLock()
+        # per run: the summary as this store last wrote it (JSON text, and decoded)
+        self._summaries: dict[int, tuple[str, dict[str, Any]]] = {}
         if not self.exists and not create:
             self._db: sqlite3.Connection | None = None
             return
@@ -172,18 +175,44 @@ class SQLiteStore:
             raise
 
     def _write_batch(self, db: sqlite3.Connection, pk: int, batch: Batch) -> None:
+        # few statements: each one lets a training thread take the GIL from the writer's, and
+        # handing it back and forth is most of what a write costs the training thread
         with _transaction(db, self._lock):
             if batch.revisions:
                 self._apply_revisions(db, pk, "config", batch.revisions)
             if batch.summary:
-                self._merge_json(db, pk, "summary", batch.summary)
+                self._write_summary(db, pk, batch.summary)
+            else:
+                db.execute("UPDATE runs SET heartbeat_at = ? WHERE pk = ?", (time.time(), pk))
             if batch.descriptions:
                 self._merge_json(db, pk, "descriptions", batch.descriptions)
             if batch.host:
                 self._merge_json(db, pk, "host", batch.host)
             for chunk in batch.history:
                 _write_chunk(db, pk, chunk)
-            db.execute("UPDATE runs SET heartbeat_at = ? WHERE pk = ?", (time.time(), pk))
+
+    def _write_summary(self, db: sqlite3.Connection, pk: int, values: dict[str, Any]) -> None:
+        """Merge `values` into the run's summary and beat its heartbeat: one UPDATE while the
+        stored summary is the one this store last wrote, else (an edit through the Api, a
+        write rolled back) read it first."""
+        now = time.time()
+        last = self._summaries.get(pk)
+        if last is not None:
+            summary = {**last[1], **values}
+            text = dumps(summary)
+            if db.execute(
+                "UPDATE runs SET summary = ?, heartbeat_at = ? WHERE pk = ? AND summary = ?",
+                (text, now, pk, last[0]),
+            ).rowcount:
+                self._summaries[pk] = (text, summary)
+                return
+        row = db.execute("SELECT summary FROM runs WHERE pk = ?", (pk,)).fetchone()
+        if row is None:
+            raise StoreError(f"run {pk} is not in the store (was it deleted?)")
+        summary = {**loads(row[0]), **values}
+        text = dumps(summary)
+        db.execute("UPDATE runs SET summary = ?, heartbeat_at = ? WHERE pk = ?", (text, now, pk))
+        self._summaries[pk] = (text, summary)
 
     def finish_run(self, pk: int, state: str, exit_code: int | None) -> None:
         db = self._connection()
@@ -584,10 +613,23 @@ def _write_chunk(db: sqlite3.Connection, pk: int, chunk: EncodedChunk) -> None:
         " (run_pk, chunk, rows, min_step, max_step, steps, times) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (pk, chunk.index, chunk.rows, chunk.min_step, chunk.max_step, chunk.steps, chunk.times),
     )
-    db.executemany(
-        "INSERT OR REPLACE INTO history_columns"
-        " (run_pk, key, chunk, kind, positions, data) VALUES (?, ?, ?, ?, ?, ?)",
-        [(pk, key, chunk.index, *column) for key, *column in chunk.columns],
+    columns = chunk.columns
+    for start in range(0, len(columns), _COLUMNS_PER_INSERT):  # one statement for most chunks
+        part = columns[start : start + _COLUMNS_PER_INSERT]
+        values: list[Any] = []
+        for key, *column in part:
+            values += (pk, key, chunk.index, *column)
+        db.execute(_insert_columns_sql(len(part)), values)
+
+
+_COLUMNS_PER_INSERT = 150  # 6 values a column: within the 999 values older SQLite builds bind
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_columns_sql(count: int) -> str:
+    return (
+        "INSERT OR REPLACE INTO history_columns (run_pk, key, chunk, kind, positions, data)"
+        " VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?)"] * count)
     )
 
 
