@@ -141,14 +141,14 @@ class Writer:
             elif pending or revisions or self._has_work():
                 due = last_write + FLUSH_SECONDS
             elif self._sleep(next_beat - time.monotonic()):
+                self._wake.clear()
                 due = time.monotonic() + FLUSH_SECONDS
             else:
                 due = 0.0  # the heartbeat
-            self._wake.clear()
             delay = due - time.monotonic()
             if delay > 0 and not self._closing:
                 self._wake.wait(delay)  # cut short by close(), or by make_room() when full
-                self._wake.clear()
+            self._wake.clear()
             closing = self._closing
             history.process()
             self._room.set()
