@@ -48,7 +48,7 @@ class Writer:
         self._history = history
         self._queue: deque[tuple[int, Any]] = deque()
         self._revisions: deque[Any] = deque()  # config revisions, unwrapped: config writes are hot
-        self._wake = threading.Event()
+        self._wake = _Doorbell()
         self._room = threading.Event()
         self._closing = False
         self._final: tuple[str, int | None] = ("finished", None)
@@ -89,7 +89,7 @@ class Writer:
         queue = self._history.queue
         while len(queue) > MAX_QUEUED // 2 and self._thread.is_alive():
             self._room.clear()
-            self._wake.set()
+            self._wake.ring()
             self._room.wait(0.1)
 
     def close(self, state: str, exit_code: int | None) -> None:
@@ -98,7 +98,7 @@ class Writer:
         connection checkpoints the WAL, which no caller needs to wait for."""
         self._final = (state, exit_code)
         self._closing = True
-        self._wake.set()
+        self._wake.ring()
         self._done.wait()
         if self._error is not None and self._unwritten:
             raise StoreError(
@@ -109,7 +109,7 @@ class Writer:
         if self.wake_above[0]:
             return False
         self.wake_above[0] = MAX_QUEUED  # one wake is enough
-        self._wake.set()
+        self._wake.ring()
         return True
 
     # -- the thread ------------------------------------------------------------------------
@@ -215,6 +215,31 @@ class Writer:
                 stacklevel=1,
             )
         self._error = exc
+
+
+class _Doorbell:
+    """What wakes the writer thread: `ring()` lets the next `wait()` through at once. A bare
+    lock, not an Event: a ring is the only cost `log()` pays for waking the thread, and an
+    Event's wait and set run several lines of Python under a second lock."""
+
+    __slots__ = ("_lock",)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lock.acquire()
+
+    def ring(self) -> None:
+        try:
+            self._lock.release()
+        except RuntimeError:  # rung already
+            pass
+
+    def wait(self, timeout: float) -> bool:
+        """True when rung (the ring is used up), False when `timeout` seconds passed."""
+        return self._lock.acquire(timeout=timeout)
+
+    def clear(self) -> None:
+        self._lock.acquire(blocking=False)
 
 
 def _batch(pending: list[tuple[int, Any]]) -> Batch:

@@ -150,3 +150,14 @@ def test_the_example_records_a_finished_run(tmp_path: Path, api: runcard.Api) ->
     assert run.config["batch_size"] == 64
     assert "val_acc" in run.summary
     assert run.path in result.stdout
+
+
+def test_the_overhead_benchmark_runs(tmp_path: Path) -> None:
+    result = run_script(
+        REPO / "benchmarks" / "lightning_overhead.py",
+        *("--fits", "1", "--scale", "0.02"),
+        env=child_env(),
+        cwd=tmp_path,
+    )
+    assert "CNN, RuncardLogger" in result.stdout
+    assert "MLP: RuncardLogger minus the Logger that does nothing" in result.stdout
