@@ -25,6 +25,7 @@ from runcard._metrics import flatten
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
 CHUNK_ROWS = 1024
@@ -40,21 +41,37 @@ class Chunk:
     again at every flush, so that work must not grow with the rows it already holds: numbers
     are packed, and steps and times compressed, as they arrive."""
 
-    __slots__ = ("columns", "index", "positions", "rows", "steps", "stored_rows", "times")
+    __slots__ = (
+        "columns",
+        "index",
+        "max_step",
+        "min_step",
+        "positions",
+        "rows",
+        "steps",
+        "stored_rows",
+        "times",
+    )
 
     def __init__(self) -> None:
         self.index: int | None = None  # given by the store when first written
         self.steps = _Packer("q")
         self.times = _Packer("d")
+        self.min_step = self.max_step = 0
         self.rows = 0
         self.columns: dict[str, _Column] = {}  # every key of the chunk, first seen first
         # None while every row holds the same keys in the same order: no positions to store
-        self.positions: dict[str, list[int]] | None = None
+        self.positions: dict[str, _Packer] | None = None
         self.stored_rows = 0
 
     def extend(self, entries: list[tuple[int, float, Any]], rows: list[dict[str, Any]]) -> None:
         """Append rows with their (step, time, _) entries; the chunk has room for them."""
-        self.steps.extend([entry[0] for entry in entries])
+        steps = [entry[0] for entry in entries]
+        low, high = min(steps), max(steps)
+        if self.rows:
+            low, high = min(low, self.min_step), max(high, self.max_step)
+        self.min_step, self.max_step = low, high
+        self.steps.extend(steps)
         self.times.extend([entry[1] for entry in entries])
         start, columns = self.rows, self.columns
         self.rows += len(rows)
@@ -66,39 +83,42 @@ class Chunk:
                         columns[key] = _Column()
                     columns[key].extend([row[key] for row in rows])
                 return
-            self.positions = {key: list(range(start)) for key in columns}
+            self.positions = {key: _Packer("I", range(start)) for key in columns}
         positions = self.positions
-        fresh: dict[str, list[Any]] = {}
+        fresh: dict[str, tuple[list[Any], list[int]]] = {}
         for number, row in enumerate(rows, start):
             for key, value in row.items():
                 if key not in columns:
-                    columns[key], positions[key] = _Column(), []
-                fresh.setdefault(key, []).append(value)
-                positions[key].append(number)
-        for key, values in fresh.items():
+                    columns[key], positions[key] = _Column(), _Packer("I")
+                values, numbers = fresh.setdefault(key, ([], []))
+                values.append(value)
+                numbers.append(number)
+        for key, (values, numbers) in fresh.items():
             columns[key].extend(values)
+            positions[key].extend(numbers)
 
     def encode(self) -> EncodedChunk:
         """The stored form of the rows appended so far."""
-        positions = self.positions
+        positions, full, rows = self.positions, self.rows == CHUNK_ROWS, self.rows
         columns = [
-            column.encode(key, None if positions is None else positions[key], self.rows)
+            column.encode(
+                key, _positions(None if positions is None else positions[key], rows, full)
+            )
             for key, column in self.columns.items()
         ]
-        steps = self.steps.values
         return EncodedChunk(
             self.index,
-            self.rows,
-            min(steps),
-            max(steps),
-            self.steps.packed(full=self.rows == CHUNK_ROWS),
-            self.times.packed(full=self.rows == CHUNK_ROWS),
+            rows,
+            self.min_step,
+            self.max_step,
+            self.steps.packed(full),
+            self.times.packed(full),
             columns,
         )
 
 
 class _Packer:
-    """Steps or times: packed little-endian and zlib'd. A chunk written whole is compressed in
+    """Steps, times or a key's positions: packed little-endian and zlib'd. A chunk written whole is compressed in
     one go. An open chunk's stream grows with each flush and is flushed, not ended (`_unpack`
     reads such a stream as it reads an ended one): a few bytes a flush, where compressing the
     whole chunk again would cost its size. Its compressor keeps a small window (4 KiB): the
@@ -106,14 +126,17 @@ class _Packer:
 
     __slots__ = ("_compressor", "_done", "_out", "values")
 
-    def __init__(self, typecode: str) -> None:
-        self.values = array(typecode)
+    def __init__(self, typecode: str, values: Iterable[Any] = ()) -> None:
+        self.values = array(typecode, values)
         self._compressor: Any = None
         self._out = bytearray()
         self._done = 0  # values already in _out
 
     def extend(self, values: list[Any]) -> None:
         self.values.extend(values)
+
+    def __len__(self) -> int:
+        return len(self.values)
 
     def packed(self, full: bool) -> bytes:
         """The stream so far; `full`: no value will be added, the stream may end."""
@@ -162,17 +185,15 @@ class _Column:
         except OverflowError:  # an int beyond 64 bits: stored as JSON
             self.packed = None
 
-    def encode(
-        self, key: str, positions: list[int] | None, rows: int
-    ) -> tuple[str, str, bytes | None, bytes]:
+    def encode(self, key: str, positions: bytes | None) -> tuple[str, str, bytes | None, bytes]:
         if self.packed is None:
-            return _encode_column(key, positions, self.values, rows)
+            return _encode_column(key, positions, self.values)
         kind = F8 if self.packed.typecode == "d" else I8
         packed = self.packed
         if not _LITTLE:
             packed = array(packed.typecode, packed)
             packed.byteswap()
-        return key, kind, _positions(positions, rows), packed.tobytes()
+        return key, kind, positions, packed.tobytes()
 
 
 class EncodedChunk:
@@ -206,7 +227,7 @@ def _unpack(typecode: str, blob: bytes) -> list[Any]:
 
 
 def _encode_column(
-    key: str, positions: list[int] | None, values: list[Any], rows: int
+    key: str, positions: bytes | None, values: list[Any]
 ) -> tuple[str, str, bytes | None, bytes]:
     kinds = set(map(type, values))
     packed: array[Any] | None = None
@@ -222,17 +243,14 @@ def _encode_column(
         if not _LITTLE:
             packed.byteswap()
         data = packed.tobytes()
-    return key, kind, _positions(positions, rows), data
+    return key, kind, positions, data
 
 
-def _positions(positions: list[int] | None, rows: int) -> bytes | None:
+def _positions(positions: _Packer | None, rows: int, full: bool) -> bytes | None:
     """The rows holding a key, packed and zlib'd; None when every row does."""
     if positions is None or len(positions) == rows:
         return None
-    index = array("I", positions)
-    if not _LITTLE:
-        index.byteswap()
-    return zlib.compress(index.tobytes(), 1)
+    return positions.packed(full)
 
 
 def decode_column(kind: str, data: bytes) -> list[Any]:
@@ -250,11 +268,7 @@ def decode_column(kind: str, data: bytes) -> list[Any]:
 def decode_positions(blob: bytes | None, rows: int) -> list[int] | range:
     if blob is None:
         return range(rows)
-    positions = array("I")
-    positions.frombytes(zlib.decompress(blob))
-    if not _LITTLE:
-        positions.byteswap()
-    return positions.tolist()
+    return _unpack("I", blob)
 
 
 def decode_steps(blob: bytes) -> list[int]:

@@ -215,7 +215,8 @@ def test_a_chunk_written_in_several_flushes_then_filled_reads_back_whole() -> No
     run = runcard.init(project="m")
     for burst in range(4):  # the writer stores the open chunk between bursts, then it fills
         for i in range(300 * burst, 300 * (burst + 1)):
-            run.log({"x": i * 0.5, "n": i})
+            odd = {"odd": i} if i % 2 else {}  # a key in some rows: which ones is stored too
+            run.log({"x": i * 0.5, "n": i, **odd})
         time.sleep(0.06)
         if burst == 1:  # read while the chunk is open: 600 rows stored in flushes so far
             deadline = time.monotonic() + 10
@@ -223,9 +224,11 @@ def test_a_chunk_written_in_several_flushes_then_filled_reads_back_whole() -> No
                 assert time.monotonic() < deadline
                 time.sleep(0.02)
             assert runcard.Api().run(run.path).metric("n") == (list(range(600)),) * 2
+            assert runcard.Api().run(run.path).metric("odd") == (list(range(1, 600, 2)),) * 2
     run.finish()
     stored = saved(run)
     assert stored.metric("x") == (list(range(1200)), [i * 0.5 for i in range(1200)])
+    assert stored.metric("odd") == (list(range(1, 1200, 2)),) * 2
     assert [row["_step"] for row in stored.history(pandas=False)] == list(range(1200))
 
 
