@@ -160,4 +160,4 @@ def test_the_overhead_benchmark_runs(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert "CNN, RuncardLogger" in result.stdout
-    assert "MLP: RuncardLogger minus the Logger that does nothing" in result.stdout
+    assert "RuncardLogger's own cost, a fit" in result.stdout
