@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 import runcard
 
 
@@ -42,6 +44,17 @@ def test_a_script_that_raises_leaves_its_run_failed_with_its_config() -> None:
     assert saved.state == "failed"
     assert saved.config == {"lr": 0.1, "model": {"depth": 3}, "epochs": 4}
     assert saved.summary == {"loss": 1.0}
+
+
+def test_a_live_run_that_logs_nothing_for_a_while_keeps_its_heartbeat(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RUNCARD_HEARTBEAT_SECONDS", "0.1")
+    run = runcard.init(project="quiet")
+    for _ in range(10):  # 1 s: ten heartbeats, with nothing else to write in between
+        time.sleep(0.1)
+        assert runcard.Api().run(run.path).state == "running"
+    run.finish()
 
 
 def test_a_sigkilled_script_reads_crashed_once_its_heartbeat_is_stale() -> None:
