@@ -362,7 +362,8 @@ def _at_exit() -> None:
     for thread in list(_state.writer_threads):
         thread.join(timeout=30)
     while _state.store_keepers:  # the last close checkpoints the WAL into the database
-        _state.store_keepers.popitem()[1].close()
+        connection, _ = _state.store_keepers.popitem()[1]
+        connection.close()
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:

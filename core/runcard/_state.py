@@ -6,13 +6,13 @@ from __future__ import annotations
 import contextvars
 import os
 import sys
+import threading
 
 from runcard._errors import ConfigFileError
 from runcard._sources import pop_configs_argument
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import threading
     from typing import Any
 
     from runcard._run import Run
@@ -28,8 +28,10 @@ live_runs: list[Run] = []
 # Git commit and dirty flag by script directory, read once per process (see _session._safe_git).
 git_facts: dict[str, dict[str, Any]] = {}
 
-# An idle SQLite connection per store recently written, by path (see _store._sqlite._keep_wal).
+# An idle SQLite connection per store recently written, and the file's identity, by path (see
+# _store._sqlite._keep).
 store_keepers: dict[str, Any] = {}
+store_keepers_lock = threading.Lock()
 
 # Writer threads that may still be running; the exit hook waits for them (see _session._at_exit).
 writer_threads: list[threading.Thread] = []
@@ -54,7 +56,9 @@ def _forget_runs_in_forked_child() -> None:
     runs: it has no writer thread, and its exit must not finish them."""
     live_runs.clear()
     writer_threads.clear()
+    global store_keepers_lock
     store_keepers.clear()  # the parent's connections: never used here
+    store_keepers_lock = threading.Lock()  # another thread may have held it at the fork
     current_run.set(None)
 
 

@@ -94,8 +94,7 @@ class Writer:
 
     def close(self, state: str, exit_code: int | None) -> None:
         """Write everything queued, then the run's final state; raise StoreError if something
-        could not be stored. The thread closes the store after this returns: closing the last
-        connection checkpoints the WAL, which no caller needs to wait for."""
+        could not be stored."""
         self._final = (state, exit_code)
         self._closing = True
         self._wake.ring()
@@ -122,9 +121,11 @@ class Writer:
                 self._unwritten += 1
                 self._error = self._error or exc
         finally:
-            self._done.set()
-            self._room.set()
-            self._store.close()
+            try:
+                self._store.close()  # kept open for the process's next run (see _store._sqlite)
+            finally:
+                self._done.set()
+                self._room.set()
 
     def _write_until_closed(self) -> None:
         history = self._history

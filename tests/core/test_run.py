@@ -253,6 +253,17 @@ def test_a_store_from_before_run_counters_keeps_numbering(store_dir: Path) -> No
     assert run.name.endswith("-3")
 
 
+@pytest.mark.sqlite_only  # SQLite files
+def test_a_run_after_its_store_was_deleted_lands_in_the_new_store(store_dir: Path) -> None:
+    runcard.init(project="a").finish()  # the process keeps the finished run's connection
+    for file in store_dir.glob("runcard.db*"):
+        file.unlink()
+    run = runcard.init(project="a", config={"lr": 0.1})
+    run.finish()
+    assert runcard.Api().run(run.path).config == {"lr": 0.1}
+    assert [stored.id for stored in runcard.Api().runs("a")] == [run.id]
+
+
 def test_run_dir_is_a_local_folder_beside_the_store_or_in_home_for_a_database(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -52,22 +52,22 @@ class SQLiteStore:
         self._lock = threading.RLock()
         # per run: the summary as this store last wrote it (JSON text, and decoded)
         self._summaries: dict[int, tuple[str, dict[str, Any]]] = {}
-        if not self.exists and not create:
-            self._db: sqlite3.Connection | None = None
+        self._keep_on_close = create  # a run's store: see _keep()
+        self._db: sqlite3.Connection | None = _take_kept(self.path) if create else None
+        if self._db is None and not self.exists and not create:
             return
         try:
-            os.makedirs(root, exist_ok=True)
-            self._db = sqlite3.connect(
-                self.path,
-                timeout=BUSY_TIMEOUT_SECONDS,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.create_function("REGEXP", 2, _regexp, deterministic=True)
+            if self._db is None:
+                os.makedirs(root, exist_ok=True)
+                self._db = sqlite3.connect(
+                    self.path,
+                    timeout=BUSY_TIMEOUT_SECONDS,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.create_function("REGEXP", 2, _regexp, deterministic=True)
             self._migrate()
-            if create:
-                _keep_wal(self.path)
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open the runcard store at {self.path}: {exc}") from exc
         self.exists = True
@@ -93,9 +93,13 @@ class SQLiteStore:
         return self._db
 
     def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        db, self._db = self._db, None
+        if db is None:
+            return
+        if self._keep_on_close and not db.in_transaction:
+            _keep(self.path, db)
+        else:
+            db.close()
 
     # -- writes ----------------------------------------------------------------------------
     def create_run(self, fields: dict[str, Any], revisions: list[Revision]) -> int:
@@ -703,19 +707,45 @@ def _remove(document: dict[str, Any], path: tuple[str, ...] | list[str]) -> None
 KEPT_STORES = 4
 
 
-def _keep_wal(path: str) -> None:
-    """Hold one idle connection to each store this process writes to (the last few): while it
-    is open, a run's writer closing its connection is not the last close, so SQLite neither
-    checkpoints nor deletes the WAL, and the next run in the process skips recreating it."""
-    keepers = _state.store_keepers
-    if path in keepers:
-        keepers[path] = keepers.pop(path)  # most recently used last
+def _keep(path: str, db: sqlite3.Connection) -> None:
+    """Keep a finished run's connection, idle, for the process's next run on this store (for the
+    last few stores): that run skips opening and setting up a connection, and since this one
+    stays open, SQLite neither checkpoints nor deletes the WAL between runs."""
+    try:
+        file = _file_id(path)
+    except OSError:  # the store was deleted
+        db.close()
         return
-    keeper = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
-    keeper.execute("PRAGMA user_version").fetchone()  # joins the WAL index, then stays idle
-    keepers[path] = keeper
-    while len(keepers) > KEPT_STORES:
-        keepers.pop(next(iter(keepers))).close()
+    with _state.store_keepers_lock:
+        keepers = _state.store_keepers
+        spare = keepers.pop(path, None)
+        keepers[path] = (db, file)  # most recently used last
+        evicted = [keepers.pop(old) for old in list(keepers)[: max(len(keepers) - KEPT_STORES, 0)]]
+    for old in (spare, *evicted):
+        if old is not None:
+            old[0].close()
+
+
+def _take_kept(path: str) -> sqlite3.Connection | None:
+    """The connection `_keep` kept for this store, unless the file was since deleted or replaced
+    (the connection would write to the old one)."""
+    with _state.store_keepers_lock:
+        kept = _state.store_keepers.pop(path, None)
+    if kept is None:
+        return None
+    db, file = kept
+    try:
+        if _file_id(path) == file:
+            return db
+    except OSError:
+        pass
+    db.close()
+    return None
+
+
+def _file_id(path: str) -> tuple[int, int]:
+    stat = os.stat(path)
+    return stat.st_dev, stat.st_ino
 
 
 class _transaction:
