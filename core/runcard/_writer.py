@@ -34,6 +34,7 @@ MAX_BACKOFF_SECONDS = 2.0
 CLOSE_RETRY_SECONDS = 5.0
 
 MAX_QUEUED = 10_000
+LONGEST_WAIT_SECONDS = 86_400.0
 
 SUMMARY, DESCRIPTIONS, HOST = range(3)
 
@@ -236,8 +237,9 @@ class _Doorbell:
             pass
 
     def wait(self, timeout: float) -> bool:
-        """True when rung (the ring is used up), False when `timeout` seconds passed."""
-        return self._lock.acquire(timeout=timeout)
+        """True when rung (the ring is used up), False when `timeout` seconds passed (at most a
+        day: a heartbeat interval of days, or inf, is longer than a lock can wait)."""
+        return self._lock.acquire(timeout=min(timeout, LONGEST_WAIT_SECONDS))
 
     def clear(self) -> None:
         self._lock.acquire(blocking=False)

@@ -57,6 +57,18 @@ def test_a_live_run_that_logs_nothing_for_a_while_keeps_its_heartbeat(
     run.finish()
 
 
+def test_a_heartbeat_interval_longer_than_a_lock_can_wait_still_logs_and_finishes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RUNCARD_HEARTBEAT_SECONDS", "inf")
+    run = runcard.init(project="never-beats")
+    time.sleep(0.1)  # the writer sleeps, with nothing to write and no heartbeat due
+    run.log({"loss": 1.0})
+    run.finish()
+    saved = runcard.Api().run(run.path)
+    assert (saved.state, saved.summary["loss"]) == ("finished", 1.0)
+
+
 def test_a_sigkilled_script_reads_crashed_once_its_heartbeat_is_stale() -> None:
     proc = start(
         """
