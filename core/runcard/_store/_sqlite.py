@@ -394,6 +394,8 @@ class SQLiteStore:
         for key, value, _source, detail, _step, _time in revisions:
             if detail == "removed":
                 _remove(document, key_path(key))
+            elif type(key) is str and "." not in key and type(value) is not dict:
+                document[key] = value  # a top-level plain value: most revisions
             else:
                 _apply(document, key_path(key), value)
         db.execute(f"UPDATE runs SET {scope} = ? WHERE pk = ?", (dumps(document), pk))
