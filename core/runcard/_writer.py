@@ -56,6 +56,7 @@ class Writer:
         self._done = threading.Event()
         self._error: BaseException | None = None
         self._unwritten = 0
+        self._final_written = False  # the final state went with the last write
         # log() calls make_room() when the queue is longer than wake_above[0]: MAX_QUEUED while
         # the thread polls, 0 while it sleeps, so that the first entry logged wakes it
         self.wake_above = [MAX_QUEUED]
@@ -116,11 +117,12 @@ class Writer:
     def _run(self) -> None:
         try:
             self._write_until_closed()
-            try:
-                self._store.finish_run(self._run_pk, *self._final)
-            except Exception as exc:
-                self._unwritten += 1
-                self._error = self._error or exc
+            if not self._final_written:  # the last write failed: a last try on its own
+                try:
+                    self._store.finish_run(self._run_pk, *self._final)
+                except Exception as exc:
+                    self._unwritten += 1
+                    self._error = self._error or exc
         finally:
             try:
                 self._store.close()  # kept open for the process's next run (see _store._sqlite)
@@ -162,11 +164,13 @@ class Writer:
             encoded, chunks, summary = history.take()
             now = last_write = time.monotonic()
             beat = now >= next_beat
-            if pending or revisions or encoded or summary or beat:
+            if pending or revisions or encoded or summary or beat or closing:
                 batch = _batch(pending)
                 batch.revisions = revisions
                 batch.history = encoded
                 batch.summary = {**summary, **batch.summary}  # what the user set wins
+                if closing:  # the run's end state goes in the same transaction
+                    batch.final = self._final
                 try:
                     self._store.write_batch(self._run_pk, batch, heartbeat=beat)
                 except Exception as exc:  # the store is unusable for now: keep everything
@@ -179,6 +183,7 @@ class Writer:
                             return
                     continue
                 history.stored(chunks, encoded)
+                self._final_written = closing
                 self._unwritten = 0
                 backoff = 0.0
                 pending, revisions = [], []

@@ -104,7 +104,7 @@ PUSHED_FIELDS = (
 class Batch:
     """What the writer stores in one transaction."""
 
-    __slots__ = ("descriptions", "history", "host", "revisions", "summary")
+    __slots__ = ("descriptions", "final", "history", "host", "revisions", "summary")
 
     def __init__(self) -> None:
         self.revisions: list[Revision] = []
@@ -112,6 +112,8 @@ class Batch:
         self.summary: dict[str, Any] = {}
         self.descriptions: dict[str, str] = {}
         self.host: dict[str, Any] = {}
+        # on a run's last write: its end state and exit code (as `finish_run` takes them)
+        self.final: tuple[str, int | None] | None = None
 
 
 def open_store(root: str, create: bool = True) -> Store:

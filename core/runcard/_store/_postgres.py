@@ -216,6 +216,7 @@ class PostgresStore:
             or batch.summary
             or batch.descriptions
             or batch.host
+            or batch.final
             or heartbeat
         ):
             return
@@ -246,7 +247,10 @@ class PostgresStore:
                         )
                         numbered.append(chunk)
                     self._write_chunk(db, pk, chunk)
-                db.execute("UPDATE runs SET heartbeat_at = %s WHERE pk = %s", (time.time(), pk))
+                if batch.final:
+                    self._finish(db, pk, *batch.final)
+                else:
+                    db.execute("UPDATE runs SET heartbeat_at = %s WHERE pk = %s", (time.time(), pk))
         except BaseException:
             for chunk in numbered:
                 chunk.index = None
@@ -270,13 +274,17 @@ class PostgresStore:
             )
 
     def finish_run(self, pk: int, state: str, exit_code: int | None) -> None:
-        now = time.time()
         with self._transaction() as db:
-            db.execute(
-                "UPDATE runs SET state = %s, exit_code = %s, finished_at = %s, heartbeat_at = %s"
-                " WHERE pk = %s",
-                (state, exit_code, now, now, pk),
-            )
+            self._finish(db, pk, state, exit_code)
+
+    @staticmethod
+    def _finish(db: psycopg.Connection[Any], pk: int, state: str, exit_code: int | None) -> None:
+        now = time.time()
+        db.execute(
+            "UPDATE runs SET state = %s, exit_code = %s, finished_at = %s, heartbeat_at = %s"
+            " WHERE pk = %s",
+            (state, exit_code, now, now, pk),
+        )
 
     def edit_run(
         self,

@@ -165,6 +165,7 @@ class SQLiteStore:
             or batch.summary
             or batch.descriptions
             or batch.host
+            or batch.final
             or heartbeat
         ):
             return
@@ -186,7 +187,7 @@ class SQLiteStore:
                 self._apply_revisions(db, pk, "config", batch.revisions)
             if batch.summary:
                 self._write_summary(db, pk, batch.summary)
-            else:
+            elif not batch.final:
                 db.execute("UPDATE runs SET heartbeat_at = ? WHERE pk = ?", (time.time(), pk))
             if batch.descriptions:
                 self._merge_json(db, pk, "descriptions", batch.descriptions)
@@ -194,6 +195,8 @@ class SQLiteStore:
                 self._merge_json(db, pk, "host", batch.host)
             for chunk in batch.history:
                 _write_chunk(db, pk, chunk)
+            if batch.final:
+                _finish(db, pk, *batch.final)
 
     def _write_summary(self, db: sqlite3.Connection, pk: int, values: dict[str, Any]) -> None:
         """Merge `values` into the run's summary and beat its heartbeat: one UPDATE while the
@@ -220,13 +223,8 @@ class SQLiteStore:
 
     def finish_run(self, pk: int, state: str, exit_code: int | None) -> None:
         db = self._connection()
-        now = time.time()
         with _transaction(db, self._lock):
-            db.execute(
-                "UPDATE runs SET state = ?, exit_code = ?, finished_at = ?, heartbeat_at = ?"
-                " WHERE pk = ?",
-                (state, exit_code, now, now, pk),
-            )
+            _finish(db, pk, state, exit_code)
 
     def edit_run(
         self,
@@ -606,6 +604,14 @@ def _apply_pushed_chunk(db: sqlite3.Connection, pk: int, origin: str, chunk: Enc
     db.execute(
         "INSERT OR REPLACE INTO pushed_chunks VALUES (?, ?, ?, ?, ?)",
         (pk, origin, origin_chunk, chunk.index, chunk.rows),
+    )
+
+
+def _finish(db: sqlite3.Connection, pk: int, state: str, exit_code: int | None) -> None:
+    now = time.time()
+    db.execute(
+        "UPDATE runs SET state = ?, exit_code = ?, finished_at = ?, heartbeat_at = ? WHERE pk = ?",
+        (state, exit_code, now, now, pk),
     )
 
 
