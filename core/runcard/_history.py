@@ -118,11 +118,11 @@ class Chunk:
 
 
 class _Packer:
-    """Steps, times or a key's positions: packed little-endian and zlib'd. A chunk written whole is compressed in
-    one go. An open chunk's stream grows with each flush and is flushed, not ended (`_unpack`
-    reads such a stream as it reads an ended one): a few bytes a flush, where compressing the
-    whole chunk again would cost its size. Its compressor keeps a small window (4 KiB): the
-    default one holds 256 KiB while its chunk lives."""
+    """Steps, times or a key's positions: packed little-endian and zlib'd. A chunk written whole
+    is compressed in one go. An open chunk's stream grows with each flush and is flushed, not
+    ended (`_unpack` reads such a stream as it reads an ended one): a few bytes a flush, where
+    compressing the whole chunk again would cost its size. Its compressor keeps a small window
+    (4 KiB): the default one holds 256 KiB while its chunk lives."""
 
     __slots__ = ("_compressor", "_done", "_out", "values")
 

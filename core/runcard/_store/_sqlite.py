@@ -213,13 +213,8 @@ class SQLiteStore:
             ).rowcount:
                 self._summaries[pk] = (text, summary)
                 return
-        row = db.execute("SELECT summary FROM runs WHERE pk = ?", (pk,)).fetchone()
-        if row is None:
-            raise StoreError(f"run {pk} is not in the store (was it deleted?)")
-        summary = {**loads(row[0]), **values}
-        text = dumps(summary)
-        db.execute("UPDATE runs SET summary = ?, heartbeat_at = ? WHERE pk = ?", (text, now, pk))
-        self._summaries[pk] = (text, summary)
+        self._summaries[pk] = self._merge_json(db, pk, "summary", values)
+        db.execute("UPDATE runs SET heartbeat_at = ? WHERE pk = ?", (now, pk))
 
     def finish_run(self, pk: int, state: str, exit_code: int | None) -> None:
         db = self._connection()
@@ -401,13 +396,15 @@ class SQLiteStore:
 
     def _merge_json(
         self, db: sqlite3.Connection, pk: int, column: str, values: dict[str, Any]
-    ) -> None:
+    ) -> tuple[str, dict[str, Any]]:
+        """Merge `values` into the run's JSON `column`; the merged document, as text and dict."""
         row = db.execute(f"SELECT {column} FROM runs WHERE pk = ?", (pk,)).fetchone()
         if row is None:
             raise StoreError(f"run {pk} is not in the store (was it deleted?)")
-        db.execute(
-            f"UPDATE runs SET {column} = ? WHERE pk = ?", (dumps({**loads(row[0]), **values}), pk)
-        )
+        merged = {**loads(row[0]), **values}
+        text = dumps(merged)
+        db.execute(f"UPDATE runs SET {column} = ? WHERE pk = ?", (text, pk))
+        return text, merged
 
     @staticmethod
     def _insert_revisions(
@@ -728,7 +725,9 @@ def _keep(path: str, db: sqlite3.Connection) -> None:
         keepers = _state.store_keepers
         spare = keepers.pop(path, None)
         keepers[path] = (db, file)  # most recently used last
-        evicted = [keepers.pop(old) for old in list(keepers)[: max(len(keepers) - KEPT_STORES, 0)]]
+        evicted = []
+        while len(keepers) > KEPT_STORES:
+            evicted.append(keepers.pop(next(iter(keepers))))  # the least recently used
     for old in (spare, *evicted):
         if old is not None:
             old[0].close()
