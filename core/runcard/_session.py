@@ -142,6 +142,14 @@ def _stored_run(
     entity, project, run_id = identity["entity"], identity["project"], identity["id"]
     host = host_metadata()
     existing = store.find_run(entity, project, run_id) if given_id else None  # a new id is new
+    pk = None
+    if existing is None and resume != "must":
+        fields = _new_run_fields(identity, config, heartbeat, host)
+        pk = store.create_run(fields, revisions)
+        if pk is None:  # another process created it since the look above: this one joins it
+            existing = store.find_run(entity, project, run_id)
+        else:
+            identity["name"] = fields["name"]  # create_run numbers a run given no name
     step = 0
     if existing is not None:
         if resume in (None, False, "never"):
@@ -163,23 +171,12 @@ def _stored_run(
         _replay(resumed, revisions, config._descriptions)
         config, revisions = resumed, changed
         summary._load(loads(existing["summary"]))
+    elif pk is None:
+        store.close()
+        raise RunNotFoundError(
+            f"init(resume='must'): no run {entity}/{project}/{run_id} in {store.path}"
+        )
     else:
-        if resume == "must":
-            store.close()
-            raise RunNotFoundError(
-                f"init(resume='must'): no run {entity}/{project}/{run_id} in {store.path}"
-            )
-        fields = {
-            **identity,
-            "run_id": run_id,
-            "name_stem": name_stem(),
-            "created_at": time.time(),
-            "heartbeat_interval": heartbeat,
-            "descriptions": config._descriptions,
-            "host": host,
-        }
-        pk = store.create_run(fields, revisions)
-        identity["name"] = fields["name"]
         revisions = []
     history = History(summary._values, summary._pinned)
     writer = Writer(store, pk, heartbeat, history)
@@ -310,6 +307,21 @@ def _safe_git(start: str) -> dict[str, Any]:
             facts = {}
         _state.git_facts[start] = facts
     return dict(facts)
+
+
+def _new_run_fields(
+    identity: dict[str, Any], config: Config, heartbeat: float, host: dict[str, Any]
+) -> dict[str, Any]:
+    """What `Store.create_run` takes."""
+    return {
+        **identity,
+        "run_id": identity["id"],
+        "name_stem": name_stem(),
+        "created_at": time.time(),
+        "heartbeat_interval": heartbeat,
+        "descriptions": config._descriptions,
+        "host": host,
+    }
 
 
 def _check_name(what: str, value: Any) -> None:
