@@ -16,7 +16,7 @@ from runcard._inputs import sourced
 from runcard._names import name_stem, new_run_id
 from runcard._run import Run
 from runcard._sources import file_sources, read_config_file, script_dir
-from runcard._store import open_store
+from runcard._store import _fields, open_store
 from runcard._summary import Summary
 from runcard._writer import Writer
 
@@ -95,9 +95,6 @@ def init(
     collected: list[Any] = []
     object.__setattr__(config_obj, "_sink", collected.extend)
     _apply_init_config(config_obj, config, config_include_keys, config_exclude_keys)
-    if previous is not None:  # only now: a failing init() leaves the current run alone
-        _logger().warning("runcard: init() finishes the current run %s first", previous.path)
-        previous.finish()
 
     identity: dict[str, Any] = {
         "id": id or new_run_id(),
@@ -111,6 +108,13 @@ def init(
         "mode": mode,
         "root": _settings.store_root(dir),
     }
+    try:
+        _fields.check_new(identity)
+    except UsageError as exc:
+        raise UsageError(f"init(): {exc}") from None
+    if previous is not None:  # only now: a failing init() leaves the current run alone
+        _logger().warning("runcard: init() finishes the current run %s first", previous.path)
+        previous.finish()
     summary = Summary()
     if mode == "disabled":
         identity["name"] = name or f"{name_stem()}-0"

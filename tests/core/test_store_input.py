@@ -182,3 +182,18 @@ def test_a_bad_value_stored_never_breaks_reading_the_other_runs(store_dir: Path 
         shown = cli("show", f"p/{run_id}")
         assert shown.returncode == 0, shown.stderr
         assert run_id in shown.stdout
+
+
+@pytest.mark.parametrize(
+    ("argument", "value"),
+    [("name", "n" * 5000), ("tags", ["t" * 5000]), ("notes", "n" * 1_000_001), ("group", 7)],
+)
+def test_init_refuses_a_field_a_server_would_refuse_and_keeps_the_current_run(
+    api: runcard.Api, argument: str, value: Any
+) -> None:
+    current = runcard.init(project="p", id="current")
+    with pytest.raises(runcard.UsageError, match=f"'{argument}'"):
+        runcard.init(project="p", id="refused", **{argument: value})
+    assert runcard.run is current and not current._finished
+    current.finish()
+    assert [run.id for run in api.runs("p")] == ["current"]

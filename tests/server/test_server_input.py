@@ -141,7 +141,7 @@ def test_an_api_edit_over_the_server_stores_sql_as_text_and_refuses_bad_values(
 def test_a_push_with_a_bad_field_gets_400_naming_it(
     served: tuple[Server, str], field: str, value: Any
 ) -> None:
-    server, store = served
+    server, _ = served
     assert post(server.url + "/api/v1/push", pushed("good"))[0] == 200
     status, answer = post(server.url + "/api/v1/push", pushed("bad", **{field: value}))
     assert status == 400, answer

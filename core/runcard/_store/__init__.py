@@ -20,9 +20,7 @@ if TYPE_CHECKING:
         path: str  # the database file, or the URL without its password
         exists: bool
 
-        def create_run(
-            self, fields: dict[str, Any], revisions: list[Revision]
-        ) -> int | None: ...
+        def create_run(self, fields: dict[str, Any], revisions: list[Revision]) -> int | None: ...
         def find_run(
             self, entity: str | None, project: str | None, run_id: str
         ) -> dict[str, Any] | None: ...

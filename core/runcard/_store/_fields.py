@@ -5,8 +5,6 @@ the wrong type, size or range is a UsageError that names the field (a 400 from a
 
 from __future__ import annotations
 
-import math
-
 from runcard._errors import UsageError
 from runcard._settings import MODES
 
@@ -137,6 +135,15 @@ def check_edit(fields: dict[str, Any]) -> list[tuple[str, str, Any]]:
         _CHECKS[column](field, value)
         checked.append((field, column, value))
     return checked
+
+
+def check_new(identity: dict[str, Any]) -> None:
+    """init()'s run fields, checked as a server checks them when the run is pushed."""
+    for field, column in (("entity", "entity"), ("project", "project"), ("id", "run_id")):
+        _CHECKS[column](field, identity[field])
+    for field, column in EDITABLE.items():
+        if identity[field] or column != "name":  # no name: the store numbers the run
+            _CHECKS[column](field, identity[field])
 
 
 def check_pushed(run: dict[str, Any]) -> None:

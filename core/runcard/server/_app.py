@@ -29,6 +29,7 @@ MAX_BODY_BYTES = 32 * 2**20
 MAX_CHUNKS_PER_READ = 256
 RUN_KEYS = ("entity", "project", "run_id")
 
+
 class BadRequest(Exception):
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
