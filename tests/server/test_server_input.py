@@ -180,3 +180,14 @@ def test_a_bad_value_stored_breaks_no_read_of_the_other_runs(served: tuple[Serve
     assert runs["good"].created_at == "2023-11-14T22:13:20+00:00"
     with urllib.request.urlopen(server.url + "/api/run/e/p/bad", timeout=30) as answer:
         assert json.loads(answer.read())["created_at"] is None
+
+
+def test_a_run_that_never_beats_is_pushed_and_read_back(served: tuple[Server, str]) -> None:
+    """RUNCARD_HEARTBEAT_SECONDS=inf: the interval travels as JSON's Infinity, is stored, and
+    reading the server's runs must not fail on it."""
+    server, _ = served
+    assert post(server.url + "/api/v1/push", pushed("good"))[0] == 200
+    assert post(server.url + "/api/v1/push", pushed("endless", heartbeat_interval=1e999))[0] == 200
+    runs = runcard.Api(url=server.url).runs()
+    assert sorted(run.path for run in runs) == ["e/p/endless", "e/p/good"]
+    assert sorted(row["path"] for row in web_runs(server)) == ["e/p/endless", "e/p/good"]

@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 import runcard
+from runcard._convert import dumps
 from runcard._remote import chunk_from_wire, chunk_to_wire
 from runcard._store import _fields, open_store
 
@@ -64,7 +65,8 @@ def create_server_app(
             try:
                 body = await _read_json(request, max_body)
                 result = await run_in_threadpool(lambda: handler(stores.get(), body))
-                return JSONResponse(result)
+                # runcard's JSON: a stored ±inf (a heartbeat interval, say) as ±1e999, not a 500
+                return Response(dumps(result), media_type="application/json")
             except BadRequest as exc:
                 return JSONResponse({"error": str(exc)}, exc.status)
             except runcard.RunNotFoundError as exc:
