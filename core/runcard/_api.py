@@ -10,6 +10,7 @@ from runcard import _settings
 from runcard._config import _leaves, revision_key
 from runcard._convert import Conversion, loads, to_config_value
 from runcard._errors import RunNotFoundError, UsageError
+from runcard._store import _fields
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -182,7 +183,7 @@ class ApiRun:
         return f"{self.entity}/{self.project}/{self.id}"
 
     @property
-    def created_at(self) -> str:
+    def created_at(self) -> str | None:
         return _iso(self._row["created_at"])
 
     @property
@@ -190,7 +191,7 @@ class ApiRun:
         return None if self._row["finished_at"] is None else _iso(self._row["finished_at"])
 
     @property
-    def heartbeat_at(self) -> str:
+    def heartbeat_at(self) -> str | None:
         return _iso(self._row["heartbeat_at"])
 
     def __repr__(self) -> str:
@@ -277,8 +278,10 @@ class ApiRun:
             for attribute, stored in self._EDITABLE
             if getattr(self, attribute) != self._row[stored]
         }
-        if "name" in fields and not fields["name"]:
-            raise UsageError(f"run {self.path}: name cannot be empty")
+        try:
+            _fields.check_edit(fields)
+        except UsageError as exc:
+            raise UsageError(f"run {self.path}: {exc}") from None
         if config_revisions or summary_revisions or fields:
             self._store.edit_run(self._pk, fields, config_revisions, summary_revisions)
         self._refresh()
@@ -363,7 +366,12 @@ def _private(key: str) -> bool:
     return key[:1] == "_"
 
 
-def _iso(timestamp: float) -> str:
+def _iso(timestamp: Any) -> str | None:
+    """A stored time as ISO text; None for one that is not a time (stored by an older version,
+    or written into the database by hand), so that it cannot break reading the run."""
     import datetime
 
-    return datetime.datetime.fromtimestamp(timestamp, tz=datetime.timezone.utc).isoformat()
+    try:
+        return datetime.datetime.fromtimestamp(timestamp, tz=datetime.timezone.utc).isoformat()
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None

@@ -206,7 +206,10 @@ def _time(timestamp: Any) -> str:
         return ""
     import datetime
 
-    moment = datetime.datetime.fromtimestamp(timestamp, tz=datetime.timezone.utc)
+    try:
+        moment = datetime.datetime.fromtimestamp(timestamp, tz=datetime.timezone.utc)
+    except (ValueError, OverflowError, OSError):  # not a time: shown as none
+        return ""
     return local_time(moment.isoformat())
 
 

@@ -201,13 +201,18 @@ class RemoteStore:
         revisions: list[Revision],
         summary_revisions: list[Revision],
     ) -> None:
-        self._store(
-            "edit_run",
-            pk=pk,
-            fields=fields,
-            revisions=revisions,
-            summary_revisions=summary_revisions,
-        )
+        try:
+            self._store(
+                "edit_run",
+                pk=pk,
+                fields=fields,
+                revisions=revisions,
+                summary_revisions=summary_revisions,
+            )
+        except ServerError as exc:
+            if exc.status == 400:  # a field the server refused: the caller's mistake
+                raise UsageError(str(exc)) from None
+            raise
 
     def delete_run(self, pk: int) -> None:
         try:

@@ -16,7 +16,7 @@ from runcard._inputs import sourced
 from runcard._names import name_stem, new_run_id
 from runcard._run import Run
 from runcard._sources import file_sources, read_config_file, script_dir
-from runcard._store import open_store
+from runcard._store import _fields, open_store
 from runcard._summary import Summary
 from runcard._writer import Writer
 
@@ -95,9 +95,6 @@ def init(
     collected: list[Any] = []
     object.__setattr__(config_obj, "_sink", collected.extend)
     _apply_init_config(config_obj, config, config_include_keys, config_exclude_keys)
-    if previous is not None:  # only now: a failing init() leaves the current run alone
-        _logger().warning("runcard: init() finishes the current run %s first", previous.path)
-        previous.finish()
 
     identity: dict[str, Any] = {
         "id": id or new_run_id(),
@@ -111,6 +108,13 @@ def init(
         "mode": mode,
         "root": _settings.store_root(dir),
     }
+    try:
+        _fields.check_new(identity)
+    except UsageError as exc:
+        raise UsageError(f"init(): {exc}") from None
+    if previous is not None:  # only now: a failing init() leaves the current run alone
+        _logger().warning("runcard: init() finishes the current run %s first", previous.path)
+        previous.finish()
     summary = Summary()
     if mode == "disabled":
         identity["name"] = name or f"{name_stem()}-0"
@@ -142,6 +146,14 @@ def _stored_run(
     entity, project, run_id = identity["entity"], identity["project"], identity["id"]
     host = host_metadata()
     existing = store.find_run(entity, project, run_id) if given_id else None  # a new id is new
+    pk = None
+    if existing is None and resume != "must":
+        fields = _new_run_fields(identity, config, heartbeat, host)
+        pk = store.create_run(fields, revisions)
+        if pk is None:  # another process created it since the look above: this one joins it
+            existing = store.find_run(entity, project, run_id)
+        else:
+            identity["name"] = fields["name"]  # create_run numbers a run given no name
     step = 0
     if existing is not None:
         if resume in (None, False, "never"):
@@ -163,23 +175,12 @@ def _stored_run(
         _replay(resumed, revisions, config._descriptions)
         config, revisions = resumed, changed
         summary._load(loads(existing["summary"]))
+    elif pk is None:
+        store.close()
+        raise RunNotFoundError(
+            f"init(resume='must'): no run {entity}/{project}/{run_id} in {store.path}"
+        )
     else:
-        if resume == "must":
-            store.close()
-            raise RunNotFoundError(
-                f"init(resume='must'): no run {entity}/{project}/{run_id} in {store.path}"
-            )
-        fields = {
-            **identity,
-            "run_id": run_id,
-            "name_stem": name_stem(),
-            "created_at": time.time(),
-            "heartbeat_interval": heartbeat,
-            "descriptions": config._descriptions,
-            "host": host,
-        }
-        pk = store.create_run(fields, revisions)
-        identity["name"] = fields["name"]
         revisions = []
     history = History(summary._values, summary._pinned)
     writer = Writer(store, pk, heartbeat, history)
@@ -310,6 +311,21 @@ def _safe_git(start: str) -> dict[str, Any]:
             facts = {}
         _state.git_facts[start] = facts
     return dict(facts)
+
+
+def _new_run_fields(
+    identity: dict[str, Any], config: Config, heartbeat: float, host: dict[str, Any]
+) -> dict[str, Any]:
+    """What `Store.create_run` takes."""
+    return {
+        **identity,
+        "run_id": identity["id"],
+        "name_stem": name_stem(),
+        "created_at": time.time(),
+        "heartbeat_interval": heartbeat,
+        "descriptions": config._descriptions,
+        "host": host,
+    }
 
 
 def _check_name(what: str, value: Any) -> None:

@@ -34,6 +34,18 @@ def find_run(store: Store, entity: str | None, project: str | None, run_id: str)
     return rows[0] if rows else None
 
 
+def stored_tags(text: Any) -> list[Any]:
+    """A run's stored tags (JSON text); none where that is not a JSON list (a value written
+    into the database by hand, say), so that it cannot break reading the run."""
+    if text == "[]":
+        return []
+    try:
+        tags = loads(text)
+    except (TypeError, ValueError):
+        return []
+    return tags if isinstance(tags, list) else []
+
+
 def scoped(
     entity: str | None, project: str | None, filters: dict[str, Any] | None
 ) -> dict[str, Any] | None:

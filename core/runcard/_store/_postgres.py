@@ -29,7 +29,7 @@ from runcard._history import (
     EncodedChunk,
 )
 from runcard._settings import redacted
-from runcard._store import PUSHED_FIELDS, _common, _query
+from runcard._store import PUSHED_FIELDS, _common, _fields, _query
 from runcard._store._pg_query import POSTGRES, json_text, text
 from runcard._store._pg_schema import MIGRATION_LOCK, MIGRATIONS, VERSION, VERSION_TABLE
 from runcard._store._sqlite import _apply, _remove
@@ -53,6 +53,11 @@ DOCUMENTS = (
     ", config::text AS config, summary::text AS summary, descriptions::text AS descriptions,"
     " host::text AS host"
 )
+# an edited field's UPDATE, by column: the column names are _fields.EDITABLE's, never the input's
+_EDIT_SQL = {
+    c: f"UPDATE runs SET {c} = %s{'::jsonb' if c == 'tags' else ''} WHERE pk = %s"
+    for c in _fields.EDITABLE.values()
+}
 
 
 class PostgresStore:
@@ -153,10 +158,19 @@ class PostgresStore:
                 self._db = None
 
     # -- writes ----------------------------------------------------------------------------
-    def create_run(self, fields: dict[str, Any], revisions: list[Revision]) -> int:
+    def create_run(self, fields: dict[str, Any], revisions: list[Revision]) -> int | None:
+        """As SQLiteStore.create_run: None when the run is already here."""
         config: dict[str, Any] = {}
         for revision in revisions:
             _apply(config, key_path(revision[0]), revision[1])
+        try:
+            return self._create_run(fields, revisions, config)
+        except _Taken:
+            return None
+
+    def _create_run(
+        self, fields: dict[str, Any], revisions: list[Revision], config: dict[str, Any]
+    ) -> int:
         with self._transaction() as db:
             # the counter's row lock makes concurrent creations in a project take turns
             number = _one(
@@ -174,7 +188,8 @@ class PostgresStore:
                 "INSERT INTO runs (entity, project, run_id, name, group_name, job_type, tags,"
                 " notes, mode, state, created_at, heartbeat_at, heartbeat_interval, config,"
                 " descriptions, host) VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s,"
-                " 'running', %s, %s, %s, %s::json, %s::json, %s::json) RETURNING pk",
+                " 'running', %s, %s, %s, %s::json, %s::json, %s::json)"
+                " ON CONFLICT (entity, project, run_id) DO NOTHING RETURNING pk",
                 (
                     text(fields["entity"]),
                     text(fields["project"]),
@@ -193,7 +208,10 @@ class PostgresStore:
                     json_text(fields.get("host") or {}),
                 ),
             )
-            pk = _one(cursor)
+            row = cursor.fetchone()
+            if row is None:  # created meanwhile by another process: undo the counter too
+                raise _Taken
+            pk = int(row[0])
             self._insert_revisions(db, pk, "config", revisions)
         return pk
 
@@ -295,23 +313,16 @@ class PostgresStore:
     ) -> None:
         """Edits made through the Api: run fields, config and summary, each recorded as a
         revision."""
+        edits = _fields.check_edit(fields)
         with self._transaction() as db:
             if revisions:
                 self._apply_revisions(db, pk, "config", revisions)
             if summary_revisions:
                 self._apply_revisions(db, pk, "summary", summary_revisions)
             now = time.time()
-            for field, value in fields.items():
-                column = {"group": "group_name"}.get(field, field)
-                if field == "tags":
-                    db.execute(
-                        "UPDATE runs SET tags = %s::jsonb WHERE pk = %s",
-                        (json_text(list(value)), pk),
-                    )
-                else:
-                    db.execute(
-                        f"UPDATE runs SET {column} = %s WHERE pk = %s", (_text_or_none(value), pk)
-                    )
+            for field, column, value in edits:
+                stored = json_text(list(value)) if column == "tags" else _text_or_none(value)
+                db.execute(_EDIT_SQL[column], (stored, pk))
                 self._insert_revisions(db, pk, "run", [(field, value, "api", None, None, now)])
 
     def delete_run(self, pk: int) -> None:
@@ -399,6 +410,7 @@ class PostgresStore:
         chunks: list[EncodedChunk],
     ) -> dict[str, Any]:
         """As SQLiteStore.apply_push: a push repeated is stored once."""
+        _fields.check_pushed(run)
         with self._transaction() as db:
             pk = _pushed_run(db, run)  # holds the run's row lock to the commit
             cursor = _cursor(db, pk, origin)
@@ -607,6 +619,10 @@ class PostgresStore:
         return None if row is None or row[0] is None else int(row[0])
 
 
+class _Taken(Exception):
+    """The run to create is already there: its transaction is rolled back."""
+
+
 def _bytes(value: Any) -> bytes | None:
     return None if value is None else bytes(value)
 
@@ -706,7 +722,7 @@ def _columns(
 def _run_dict(
     row: dict[str, Any], projected: tuple[Any, ...], picks: list[tuple[str, list[str]]]
 ) -> dict[str, Any]:
-    row["tags"] = loads(row["tags"])
+    row["tags"] = _common.stored_tags(row["tags"])
     for document in ("config", "summary"):  # whole documents of a projection
         if f"{document}_whole" in row:
             row[document] = loads(row.pop(f"{document}_whole"))

@@ -18,7 +18,7 @@ from runcard._history import (
     CHUNK_ROWS,
     EncodedChunk,
 )
-from runcard._store import PUSHED_FIELDS, _common, _query
+from runcard._store import PUSHED_FIELDS, _common, _fields, _query
 from runcard._store._schema import MIGRATIONS, VERSION
 
 TYPE_CHECKING = False
@@ -35,9 +35,8 @@ RUN_COLUMNS = (
     " exit_code, created_at, finished_at, heartbeat_at, heartbeat_interval, config, summary,"
     " descriptions, host"
 )
-# run fields decoded by the store; config, summary, descriptions and host stay JSON text for
-# the reader to decode when it needs them
-_JSON_FIELDS = ("tags",)
+# an edited field's UPDATE, by column: the column names are _fields.EDITABLE's, never the input's
+_EDIT_SQL = {c: f"UPDATE runs SET {c} = ? WHERE pk = ?" for c in _fields.EDITABLE.values()}
 
 
 def _regexp(pattern: str, value: Any) -> bool:
@@ -102,12 +101,20 @@ class SQLiteStore:
             db.close()
 
     # -- writes ----------------------------------------------------------------------------
-    def create_run(self, fields: dict[str, Any], revisions: list[Revision]) -> int:
+    def create_run(self, fields: dict[str, Any], revisions: list[Revision]) -> int | None:
+        """The new run's pk; None when a run with its entity, project and id is already here
+        (another process created it first): the caller joins that one."""
         db = self._connection()
         config: dict[str, Any] = {}
         for revision in revisions:
             _apply(config, key_path(revision[0]), revision[1])
         with _transaction(db, self._lock):
+            # writers take turns from BEGIN IMMEDIATE: the run cannot appear after this look
+            if db.execute(
+                "SELECT 1 FROM runs WHERE entity = ? AND project = ? AND run_id = ?",
+                (fields["entity"], fields["project"], fields["run_id"]),
+            ).fetchone():
+                return None
             db.execute(
                 "INSERT INTO run_counters VALUES (?, 1)"
                 " ON CONFLICT (project) DO UPDATE SET runs = runs + 1",
@@ -230,6 +237,7 @@ class SQLiteStore:
     ) -> None:
         """Edits made through the Api: run fields, config and summary, each recorded as a
         revision."""
+        edits = _fields.check_edit(fields)
         db = self._connection()
         with _transaction(db, self._lock):
             if revisions:
@@ -237,10 +245,9 @@ class SQLiteStore:
             if summary_revisions:
                 self._apply_revisions(db, pk, "summary", summary_revisions)
             now = time.time()
-            for field, value in fields.items():
-                column = {"group": "group_name"}.get(field, field)
-                stored = dumps(list(value)) if field == "tags" else value
-                db.execute(f"UPDATE runs SET {column} = ? WHERE pk = ?", (stored, pk))
+            for field, column, value in edits:
+                stored = dumps(list(value)) if column == "tags" else value
+                db.execute(_EDIT_SQL[column], (stored, pk))
                 self._insert_revisions(db, pk, "run", [(field, value, "api", None, None, now)])
 
     def delete_run(self, pk: int) -> None:
@@ -337,6 +344,7 @@ class SQLiteStore:
         """Store a run pushed by another store, once however often the push is repeated:
         revision batches and chunks already taken from `origin` are skipped, a chunk that grew
         replaces its earlier form. Returns the new cursor (see push_cursor)."""
+        _fields.check_pushed(run)
         db = self._connection()
         with _transaction(db, self._lock):
             pk = _pushed_run(db, run)
@@ -679,8 +687,9 @@ def _json_value(kind: str, value: Any) -> Any:
 
 
 def _run_dict(row: dict[str, Any]) -> dict[str, Any]:
-    for field in _JSON_FIELDS:
-        row[field] = [] if row[field] == "[]" else loads(row[field])
+    # tags decoded here; config, summary, descriptions and host stay JSON text for the reader
+    # to decode when it needs them
+    row["tags"] = _common.stored_tags(row["tags"])
     for document in ("config", "summary"):  # whole documents of a projection
         if f"{document}_whole" in row:
             row[document] = loads(row.pop(f"{document}_whole"))

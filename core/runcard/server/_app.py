@@ -22,32 +22,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 import runcard
+from runcard._convert import dumps
 from runcard._remote import chunk_from_wire, chunk_to_wire
-from runcard._store import open_store
+from runcard._store import _fields, open_store
 
 MAX_BODY_BYTES = 32 * 2**20
 MAX_CHUNKS_PER_READ = 256
 RUN_KEYS = ("entity", "project", "run_id")
-PUSHED_RUN_FIELDS = {
-    "entity": str,
-    "project": str,
-    "run_id": str,
-    "name": str,
-    "group_name": (str, type(None)),
-    "job_type": (str, type(None)),
-    "notes": (str, type(None)),
-    "mode": str,
-    "state": str,
-    "exit_code": (int, type(None)),
-    "created_at": (int, float),
-    "finished_at": (int, float, type(None)),
-    "heartbeat_at": (int, float),
-    "heartbeat_interval": (int, float),
-    "tags": list,
-    "summary": dict,
-    "descriptions": dict,
-    "host": dict,
-}
 
 
 class BadRequest(Exception):
@@ -84,7 +65,8 @@ def create_server_app(
             try:
                 body = await _read_json(request, max_body)
                 result = await run_in_threadpool(lambda: handler(stores.get(), body))
-                return JSONResponse(result)
+                # runcard's JSON: a stored ±inf (a heartbeat interval, say) as ±1e999, not a 500
+                return Response(dumps(result), media_type="application/json")
             except BadRequest as exc:
                 return JSONResponse({"error": str(exc)}, exc.status)
             except runcard.RunNotFoundError as exc:
@@ -150,13 +132,12 @@ def _push(store: Any, body: dict[str, Any]) -> Any:
     origin = _field(body, "origin", str)
     sent_at = _field(body, "sent_at", (int, float))
     run = _field(body, "run", dict)
-    for name, kind in PUSHED_RUN_FIELDS.items():
-        _field(run, name, kind)
-    if not all(run[k] for k in RUN_KEYS):
-        raise BadRequest("entity, project and run_id must not be empty")
+    _fields.check_pushed(run)  # a UsageError: a 400 naming the field
+    if not 0 <= sent_at <= _fields.LATEST_TIME:
+        raise BadRequest(f"'sent_at' must be a time since 1970, not {sent_at!r}")
     run = dict(run)
     # the crash rule compares heartbeats with this server's clock: move it off the client's
-    run["heartbeat_at"] += time.time() - sent_at
+    run["heartbeat_at"] = _fields.in_time_range(run["heartbeat_at"] + time.time() - sent_at)
     revisions = []
     for item in _field(body, "revisions", list):
         if (

@@ -118,8 +118,9 @@ def start_token(api: runcard.Api, project: str | None, filters: dict[str, Any] |
     return make_token(now, watched_runs(api, project, filters, now, []))
 
 
-def epoch(iso: str) -> float:
-    return datetime.datetime.fromisoformat(iso).timestamp()
+def epoch(iso: str | None) -> float:
+    """An ISO time from the Api as seconds; 0 for a run whose stored time is not one."""
+    return 0.0 if iso is None else datetime.datetime.fromisoformat(iso).timestamp()
 
 
 __all__ = [

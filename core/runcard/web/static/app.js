@@ -231,7 +231,7 @@ async function tableView(project, q, params) {
       h("td", {}, box),
       h("td", {}, h("a", { href: "#/run/" + [entity, name, id].map(encodeURIComponent).join("/") }, r.name)),
       h("td", { className: "state-" + r.state }, r.state),
-      h("td", {}, r.created_at.slice(0, 19).replace("T", " ")),
+      h("td", {}, (r.created_at || "-").slice(0, 19).replace("T", " ")),
       chosen.map((c) => {
         const [head, ...rest] = c.split(".");
         const source = head === "config" ? r.config : head === "summary" ? r.summary : null;
@@ -423,7 +423,7 @@ async function runView(path) {
   crumbs.append(h("a", { href: "#/p/" + encodeURIComponent(r.entity) + "/" + encodeURIComponent(r.project) }, r.entity + "/" + r.project), " / ", r.id);
   const state = h("span", { className: "state-" + r.state, id: "run-state" }, "(" + r.state + ")");
   main.appendChild(h("h2", { id: "run-name" }, r.name, " ", state));
-  main.appendChild(h("p", {}, r.path, " · created ", r.created_at, r.group ? " · group " : "", r.group || "",
+  main.appendChild(h("p", {}, r.path, " · created ", r.created_at || "-", r.group ? " · group " : "", r.group || "",
     " ", r.tags.map((t) => h("span", { className: "tag" }, t))));
   if (r.notes) main.appendChild(h("p", {}, r.notes));
   main.appendChild(h("h3", {}, "Charts"));
