@@ -11,6 +11,7 @@ from runcard._history import (
     decode_steps,
     decode_times,
 )
+from runcard._store._query import check_size
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -37,7 +38,9 @@ def find_run(store: Store, entity: str | None, project: str | None, run_id: str)
 def scoped(
     entity: str | None, project: str | None, filters: dict[str, Any] | None
 ) -> dict[str, Any] | None:
-    """`filters` restricted to `entity` / `project` when given."""
+    """`filters` restricted to `entity` / `project` when given; UsageError for a filter past
+    `_query`'s bounds, counted on the filter as given."""
+    check_size(filters)
     scope: dict[str, Any] = {}
     if entity:
         scope["entity"] = entity
