@@ -101,6 +101,11 @@ class Api:
                 entity, project = parts
             else:
                 raise UsageError(f"Api.runs({path!r}): give 'entity/project' or 'project'")
+        from runcard._store._query import check_keys, check_size
+
+        # here too: a store not created yet answers [] without looking, a server after sending
+        check_size(filters)
+        check_keys(keys)
         store = self._open()
         rows = store.query_runs(entity, project, filters, order, keys=keys)
         return [ApiRun(store, row, partial=keys is not None) for row in rows]

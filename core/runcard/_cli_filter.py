@@ -42,6 +42,7 @@ _STOP = set("(),'\"") | _OPERATOR_CHARS
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?inf", re.IGNORECASE)
 _GLOBAL_FLAGS = re.compile(r"^\(\?[aiLmsux]+\)")
 _INTEGER = re.compile(r"[+-]?\d+")
+MAX_BRACKETS = 32  # nested ( ): the parser recurses once per level
 
 FILTER_HELP = """\
 filter syntax (--filter, repeatable; several filters must all match):
@@ -107,6 +108,7 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
+        self.depth = 0
 
     def fail(self, reason: str, position: int | None = None) -> FilterError:
         return FilterError(self.text, self.pos if position is None else position, reason)
@@ -185,11 +187,15 @@ class _Parser:
     def unary(self) -> dict[str, Any]:
         if self.peek() == "(":
             start = self.pos
+            if self.depth == MAX_BRACKETS:
+                raise self.fail(f"parentheses nest more than {MAX_BRACKETS} deep")
+            self.depth += 1
             self.pos += 1
             inner = self.expr()
             if self.peek() != ")":
                 raise self.fail("unbalanced parenthesis: this ( is never closed", start)
             self.pos += 1
+            self.depth -= 1
             return inner
         return self.condition()
 
@@ -256,10 +262,14 @@ class _Parser:
             return self.literal()
         if char in _OPERATOR_CHARS:
             raise self.fail(f"a value cannot start with {char!r}: quote it if it does")
+        start = self.pos
         text = self.bare(set("(),"), "value")
         if not text:
             raise self.fail(f"a value is missing before {char!r}")
-        return _scalar(text)
+        try:
+            return _scalar(text)
+        except ValueError:  # Python reads at most 4300 digits of an int
+            raise self.fail(f"the number has {len(text)} digits, too many", start) from None
 
     def literal(self) -> Any:
         import json
@@ -284,6 +294,8 @@ class _Parser:
                         return json.loads(self.text[start : self.pos])
                     except ValueError as exc:
                         raise self.fail(f"not a JSON value ({exc})", start) from None
+                    except RecursionError:
+                        raise self.fail("the JSON value nests too deeply", start) from None
         raise self.fail("unbalanced bracket: this list or object is never closed", start)
 
     def regex_value(self) -> str:

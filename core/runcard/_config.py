@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 import time
 
-from runcard._convert import Conversion, to_config_value
+from runcard._convert import LONG_INT_BITS, Conversion, to_config_value
 from runcard._errors import ConfigError
 from runcard._inputs import mapping_of, sourced
 from runcard._warnings import PACKAGE_DIR, warn
@@ -328,7 +328,9 @@ class Config:
                         "and displays read dots as nesting: prefer '-' or '_'"
                     )
                 path, dotted = (key,), key
-            if type(value) in _PLAIN:  # most writes: nothing to convert, one leaf
+            kind = type(value)
+            if kind in _PLAIN and (kind is not int or value.bit_length() <= LONG_INT_BITS):
+                # most writes: nothing to convert, one leaf
                 leaves.append((path, dotted, None if value != value else value))
                 continue
             conversion = conversion or Conversion()
@@ -338,7 +340,7 @@ class Config:
             else:
                 leaves.append((path, dotted, converted))
         for dotted, why in conversion.lossy if conversion else ():
-            warn(f"config key {dotted!r}: {why}; stored as a short text form")
+            warn(f"config key {dotted!r}: {why}; stored as a text form")
 
         if allow_val_change is None:
             allow_val_change = self._allow_val_change  # the policy given to init()

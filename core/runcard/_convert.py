@@ -21,6 +21,12 @@ if TYPE_CHECKING:
 # that a config write never stalls a training script on a large `tolist()`.
 MAX_ARRAY_ELEMENTS = 10_000
 MAX_DEPTH = 64
+# Python writes an int as decimal text only up to sys.get_int_max_str_digits() digits (4300 by
+# default), so a longer int has no JSON form: it is stored as its digits in a string, or past
+# MAX_INT_TEXT_BITS (about 20,000 digits, a few ms to write) as a short text form. Ints of up to
+# LONG_INT_BITS (about 600 digits, under the least limit Python allows) are never checked.
+LONG_INT_BITS = 2_000
+MAX_INT_TEXT_BITS = 65_536
 
 _PLAIN = (str, int, bool, type(None))
 
@@ -42,6 +48,9 @@ def to_config_value(value: Any, key: str, conversion: Conversion) -> Any:
 def _convert(value: Any, key: str, conv: Conversion, depth: int, seen: set[int]) -> Any:
     kind = type(value)
     if kind in _PLAIN:
+        if kind is int and value.bit_length() > LONG_INT_BITS and not is_json_int(value):
+            conv.lossy.append((key, f"builtins.int of {value.bit_length()} bits has no JSON form"))
+            return long_int_text(value)
         return value
     if kind is float:
         return None if value != value else value  # NaN has no JSON form: stored as null
@@ -75,7 +84,7 @@ def _convert_other(value: Any, key: str, conv: Conversion, depth: int, seen: set
     if isinstance(value, bool):
         return bool(value)
     if isinstance(value, int):
-        return int(value)
+        return _convert(int(value), key, conv, depth, seen)
     if isinstance(value, float):
         return _convert(float(value), key, conv, depth, seen)
     if isinstance(value, str):
@@ -109,10 +118,34 @@ def _convert_other(value: Any, key: str, conv: Conversion, depth: int, seen: set
     import numbers
 
     if isinstance(value, numbers.Integral):
-        return int(value)
+        return _convert(int(value), key, conv, depth, seen)
     if isinstance(value, numbers.Real):
         return _convert(float(value), key, conv, depth, seen)
     return _text_form(value, key, conv, "has no JSON form")
+
+
+def is_json_int(value: int) -> bool:
+    """Whether Python writes `value` as decimal text (see LONG_INT_BITS)."""
+    if value.bit_length() <= LONG_INT_BITS:
+        return True
+    try:
+        int.__repr__(value)
+    except ValueError:
+        return False
+    return True
+
+
+def long_int_text(value: int) -> str:
+    """The text an int with no JSON form is stored as: its digits, or its size past
+    MAX_INT_TEXT_BITS."""
+    if value.bit_length() <= MAX_INT_TEXT_BITS:
+        import decimal
+
+        try:
+            return format(decimal.Decimal(value), "f")  # not bound by the int-to-text limit
+        except ValueError:  # pragma: no cover - the pure-Python decimal module is
+            pass
+    return f"<builtins.int bits={value.bit_length()}>"
 
 
 def as_mapping(value: Any) -> dict[Any, Any] | None:
@@ -195,7 +228,7 @@ def dumps(value: Any) -> str:
     if kind is float and value - value == 0.0:  # finite: json writes floats with repr too
         return repr(value)
     if kind is int:
-        return int.__repr__(value)
+        return int.__repr__(value) if is_json_int(value) else _ENCODE(long_int_text(value))
     if kind is bool or value is None:
         return _SCALAR_JSON[value]
     try:
@@ -209,6 +242,9 @@ def dumps(value: Any) -> str:
 
 
 def _finite(value: Any) -> Any:
+    """`value` with what JSON cannot hold replaced: ±inf and NaN, and ints too long for it."""
+    if type(value) is int and not is_json_int(value):
+        return long_int_text(value)
     if type(value) is float and math.isinf(value):
         return "\x00inf" if value > 0 else "\x00-inf"
     if type(value) is float and value != value:

@@ -21,7 +21,7 @@ import zlib
 from array import array
 from collections import deque
 
-from runcard._metrics import flatten
+from runcard._metrics import flatten, storable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -238,12 +238,20 @@ def _encode_column(
     elif kinds == {bool}:
         kind, data = B1, bytes(values)
     else:
-        kind, data = JSON, json.dumps(values, separators=(",", ":")).encode()
+        kind, data = JSON, _json_column(key, values)
     if packed is not None:
         if not _LITTLE:
             packed.byteswap()
         data = packed.tobytes()
     return key, kind, positions, data
+
+
+def _json_column(key: str, values: list[Any]) -> bytes:
+    try:
+        return json.dumps(values, separators=(",", ":")).encode()
+    except ValueError:  # an int too long for a JSON number
+        storable_values = [storable(key, v, "log()") for v in values]
+        return json.dumps(storable_values, separators=(",", ":")).encode()
 
 
 def _positions(positions: _Packer | None, rows: int, full: bool) -> bytes | None:

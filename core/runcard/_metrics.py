@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import warnings
 
-from runcard._convert import Conversion, to_config_value
-from runcard._warnings import MetricWarning
+from runcard._convert import Conversion, is_json_int, long_int_text, to_config_value
+from runcard._warnings import MetricWarning, warn
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -55,6 +55,16 @@ def _as_text(key: str, value: Any, warned: set[str]) -> str:
             MetricWarning,
             stacklevel=2,
         )
+    return text
+
+
+def storable(key: str, value: Any, what: str) -> Any:
+    """`value`, or the text of an int too long for a JSON number (see `_convert.long_int_text`),
+    with a warning."""
+    if type(value) is not int or is_json_int(value):
+        return value
+    text = long_int_text(value)
+    warn(f"{what}: {key!r} holds an int too long for a JSON number; stored as text", MetricWarning)
     return text
 
 

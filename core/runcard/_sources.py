@@ -1,6 +1,7 @@
 """Config files: `config-defaults.yaml` beside the script, `--configs`, RUNCARD_CONFIG_PATHS.
 
-PyYAML is imported only when a file is actually read, so `import runcard` stays light.
+PyYAML is imported only when a file is actually read, so `import runcard` stays light. Every
+file goes through `_yaml.load`, which bounds what a file may expand to.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import sys
 
 from runcard._errors import ConfigFileError
 from runcard._settings import ENV_CONFIG_PATHS
+from runcard._yaml import MAX_FILE_BYTES
+from runcard._yaml import load as load_yaml
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -83,23 +86,13 @@ def read_config_file(path: str) -> tuple[dict[str, Any], dict[str, str]]:
     """(values, descriptions) of a YAML config file, in either the plain `key: value` form or
     wandb's `key: {desc: ..., value: ...}` form."""
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        with open(path, "rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)  # never more: the path may name /dev/zero
     except FileNotFoundError:
         raise ConfigFileError(path, "the file does not exist") from None
     except OSError as exc:
         raise ConfigFileError(path, f"cannot be read ({exc.strerror})") from None
-    try:
-        import yaml
-    except ImportError:  # pragma: no cover - PyYAML is a dependency
-        raise ConfigFileError(path, "reading YAML needs PyYAML: pip install pyyaml") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        line = mark.line + 1 if mark is not None else None
-        raise ConfigFileError(path, f"malformed YAML: {problem}", line=line) from None
+    data = load_yaml(raw, path)
     if data is None:
         return {}, {}
     if not isinstance(data, dict):
@@ -112,7 +105,9 @@ def read_config_file(path: str) -> tuple[dict[str, Any], dict[str, str]]:
         if key in _IGNORED_KEYS:
             continue
         if not isinstance(key, str):
-            raise ConfigFileError(path, f"key {key!r} is not a string", line=_line_of(text, key))
+            raise ConfigFileError(
+                path, f"key {key!r} is not a string", line=_line_of(raw.decode(), key)
+            )
         if isinstance(entry, dict) and "value" in entry and set(entry) <= {"value", "desc"}:
             values[key] = entry["value"]
             if entry.get("desc") is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runcard._metrics import flatten
+from runcard._metrics import flatten, storable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ class Summary:
 
     def update(self, values: dict[str, Any]) -> None:
         self._settle()  # values logged before this write are folded in before the pin
-        converted = flatten(values, set())
+        converted = {k: storable(k, v, "summary") for k, v in flatten(values, set()).items()}
         self._values.update(converted)
         self._pinned.update(converted)
         if self._sink is not None:

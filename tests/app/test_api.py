@@ -84,6 +84,27 @@ def test_a_bad_filter_is_400_json(client: TestClient, bad: str) -> None:
     assert answer["error"] and "Traceback" not in answer["error"]
 
 
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        (" or ".join(f"id={i}" for i in range(3000)), "holds 3000 values"),
+        (json.dumps({"$or": [{"config.lr": i} for i in range(400)]}), "holds 400 values"),
+        ("(" * 3000 + "config.lr=0.1" + ")" * 3000, "parentheses nest more than 32 deep"),
+        ('{"$and":[' * 2000 + '{"config.lr": 0.1}' + "]}" * 2000, "nests too deeply"),
+        ('{"$and": [' * 20 + '{"config.lr": 0.1}' + "]}" * 20, "nests more than 28 levels"),
+        ("config.lr=" + "[" * 3000 + "]" * 3000, "nests too deeply"),
+        (json.dumps({"config.lr": 10**400}).replace("1" + "0" * 400, "1" + "0" * 5000), "JSON"),
+    ],
+    ids=["3000-or", "400-or-json", "3000-brackets", "2000-and-json", "20-and", "3000-lists", "int"],
+)
+def test_an_oversized_filter_is_400_naming_the_reason(
+    client: TestClient, bad: str, reason: str
+) -> None:
+    for url in ("/api/runs", "/api/groups"):
+        answer = get(client, url, 400, project="demo", filter=bad, by="config.lr")
+        assert reason in answer["error"] and "Traceback" not in answer["error"]
+
+
 def test_group_by_a_config_key_counts_and_averages(client: TestClient) -> None:
     answer = get(client, "/api/groups", project="demo", by="config.lr", metric="summary.acc")
     rows = {g["values"][0]["value"]: g for g in answer["groups"]}

@@ -245,5 +245,5 @@ def test_runs_with_keys_reads_only_those_keys_and_is_read_only() -> None:
     assert second.config == {} and second.summary == {}
     with pytest.raises(runcard.UsageError, match="read it whole"):
         first.update()
-    with pytest.raises(runcard.StoreError, match="'state'"):
+    with pytest.raises(runcard.UsageError, match="'state'"):
         runcard.Api().runs("k", keys=["state"])

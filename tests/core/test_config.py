@@ -116,6 +116,31 @@ def test_objects_without_a_json_form_become_a_short_text_with_a_warning() -> Non
     assert saved["mod"].startswith("<builtins.module math")
 
 
+def test_an_int_too_long_for_json_is_stored_as_its_digits_with_a_warning() -> None:
+    # Python writes at most 4300 digits of an int as text: 10**5000 has no JSON number form
+    with pytest.warns(runcard.ConfigWarning) as caught:
+        run = runcard.init(
+            project="p",
+            config={"v": 10**5000, "nested": {"w": -(10**5000)}, "huge": 2**100_000, "ok": 7},
+        )
+        run.config.update({"later": 10**5000, "fine": 10**300})
+    assert [str(w.message).split(":")[0] for w in caught] == [
+        "config key 'v'",
+        "config key 'nested.w'",
+        "config key 'huge'",
+        "config key 'later'",
+    ]
+    assert "no JSON form" in str(caught[0].message)
+    assert stored(run).config == {
+        "v": "1" + "0" * 5000,
+        "nested": {"w": "-1" + "0" * 5000},
+        "huge": "<builtins.int bits=100001>",
+        "ok": 7,
+        "later": "1" + "0" * 5000,
+        "fine": 10**300,
+    }
+
+
 def test_nan_is_stored_as_null_and_infinity_as_infinity() -> None:
     run = runcard.init(
         project="p", config={"nan": float("nan"), "inf": math.inf, "ninf": -math.inf}

@@ -102,6 +102,27 @@ def test_values_with_no_metric_form_are_stored_as_text_with_one_warning() -> Non
     assert saved(run).history(pandas=False)[1]["weights"] == "[4]"
 
 
+def test_ints_too_long_for_json_are_logged_and_summarised_as_their_digits() -> None:
+    digits = "1" + "0" * 5000
+    run = runcard.init(project="m")
+    run.log({"big": 10**5000, "x": 1})
+    run.log({"big": 10**5000 + 1, "x": 2, "wide": 10**30})
+    with pytest.warns(runcard.MetricWarning, match="summary: 'best' holds an int too long"):
+        run.summary["best"] = -(10**5000)
+    stored = saved(run)
+    rows = [{k: v for k, v in r.items() if k != "_timestamp"} for r in stored.history(pandas=False)]
+    assert rows == [
+        {"_step": 0, "big": digits, "x": 1},
+        {"_step": 1, "big": digits[:-1] + "1", "x": 2, "wide": 10**30},
+    ]
+    assert stored.summary == {
+        "big": digits[:-1] + "1",
+        "x": 2,
+        "wide": 10**30,
+        "best": "-" + digits,
+    }
+
+
 def test_summary_holds_the_last_value_unless_set_and_is_readable_at_once() -> None:
     run = runcard.init(project="m")
     run.log({"loss": 1.0, "acc": 0.1})

@@ -134,3 +134,91 @@ def test_nothing_already_recorded_is_lost_when_a_later_init_fails(tmp_path: Path
         runcard.init(project="p", config=str(tmp_path / "missing.yaml"))
     assert runcard.Api().run(first.path).config == {"a": 1}
     assert len(runcard.Api().runs("p")) == 1
+
+
+def billion_laughs() -> str:
+    """Nine anchors, each a list of nine aliases of the one before: 9**9 strings when expanded."""
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for before, name in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"{name}: &{name} [{', '.join([f'*{before}'] * 9)}]")
+    return "\n".join(lines) + "\n"
+
+
+def test_an_alias_bomb_in_configs_fails_init_naming_the_file_and_keeps_the_store(
+    tmp_path: Path,
+) -> None:
+    first = saved(run_train(tmp_path, init_config={"lr": 0.1}))
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(billion_laughs())
+    assert bomb.stat().st_size < 500
+    result = run_train(tmp_path, "--configs", str(bomb))
+    assert result.returncode == 1
+    assert "runcard.ConfigFileError" in result.stderr and str(bomb) in result.stderr
+    assert "expands to more than 1,000,000 values" in result.stderr
+    [run] = runcard.Api().runs()
+    assert run.id == first.id and run.config == {"lr": 0.1}
+
+
+def test_an_alias_bomb_of_long_text_is_refused_too(tmp_path: Path) -> None:
+    (tmp_path / "config-defaults.yaml").write_text(
+        f"a: &a {'x' * 1_000_000}\nb: [{', '.join(['*a'] * 40)}]\n"
+    )
+    result = run_train(tmp_path)
+    assert result.returncode == 1
+    assert "config-defaults.yaml:2: expands to more than" in result.stderr
+    assert runcard.Api().runs() == []
+
+
+def test_aliases_and_merge_keys_within_the_bounds_still_load(tmp_path: Path) -> None:
+    (tmp_path / "exp.yaml").write_text(
+        "base: &base {lr: 0.1, depth: 4}\nsmall:\n  <<: *base\n  depth: 2\nruns: [*base, *base]\n"
+    )
+    run = runcard.init(project="p", config=str(tmp_path / "exp.yaml"))
+    run.finish()
+    assert runcard.Api().run(run.path).config == {
+        "base": {"lr": 0.1, "depth": 4},
+        "small": {"lr": 0.1, "depth": 2},
+        "runs": [{"lr": 0.1, "depth": 4}, {"lr": 0.1, "depth": 4}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "first"),
+    [
+        ("lr: 0.1\nbatch: 16\nlr: 0.2\n", 3, 1),
+        ("model:\n  depth: 4\n  width: 8\n  depth: 6\nlr: 0.1\n", 4, 2),
+        ("model: {depth: 4, 'depth': 6}\n", 1, 1),
+    ],
+    ids=["top-level", "nested", "quoted"],
+)
+def test_a_duplicate_key_fails_init_naming_file_key_and_line(
+    tmp_path: Path, text: str, line: int, first: int
+) -> None:
+    path = tmp_path / "dup.yaml"
+    path.write_text(text)
+    with pytest.raises(runcard.ConfigFileError) as error:
+        runcard.init(project="p", config=str(path))
+    assert error.value.path == str(path) and error.value.line == line
+    assert f"duplicate key {'lr' if line == 3 else 'depth'!r} (first at line {first})" in str(
+        error.value
+    )
+    assert runcard.Api().runs() == []
+
+
+def test_a_duplicate_key_in_a_configs_file_fails_the_script(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("opt:\n  name: adam\n  name: sgd\n")
+    result = run_train(tmp_path, "--configs", "a.yaml")
+    assert result.returncode == 1
+    assert "a.yaml:3: duplicate key 'name' (first at line 2)" in result.stderr
+
+
+def test_a_value_that_contains_itself_and_bytes_that_are_not_text_are_refused(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "loop.yaml").write_text("a: 1\nb: &b [1, *b]\n")
+    with pytest.raises(runcard.ConfigFileError, match="contains itself") as error:
+        runcard.init(project="p", config=str(tmp_path / "loop.yaml"))
+    assert error.value.line == 2
+    (tmp_path / "latin1.yaml").write_bytes("name: caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(runcard.ConfigFileError, match="not UTF-8"):
+        runcard.init(project="p", config=str(tmp_path / "latin1.yaml"))

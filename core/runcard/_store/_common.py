@@ -11,6 +11,7 @@ from runcard._history import (
     decode_steps,
     decode_times,
 )
+from runcard._store._query import check_size
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -49,7 +50,9 @@ def stored_tags(text: Any) -> list[Any]:
 def scoped(
     entity: str | None, project: str | None, filters: dict[str, Any] | None
 ) -> dict[str, Any] | None:
-    """`filters` restricted to `entity` / `project` when given."""
+    """`filters` restricted to `entity` / `project` when given; UsageError for a filter past
+    `_query`'s bounds, counted on the filter as given."""
+    check_size(filters)
     scope: dict[str, Any] = {}
     if entity:
         scope["entity"] = entity

@@ -705,10 +705,9 @@ def _columns(
     wholes: list[str] = []
     projections: list[str] = []
     picks: list[tuple[str, list[str]]] = []
+    _query.check_keys(keys)
     for key in keys:
         head, _, rest = key.partition(".")
-        if head not in ("config", "summary"):
-            raise StoreError(f"keys={keys!r}: {key!r} is not config[.<key>] or summary[.<key>]")
         if not rest:
             wholes.append(f"{head}::text AS {head}_whole")
             continue

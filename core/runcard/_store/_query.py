@@ -12,9 +12,10 @@ This module walks the filter and checks it; a dialect writes each test in its da
 
 from __future__ import annotations
 
+import math
 import re
 
-from runcard._convert import dumps
+from runcard._convert import dumps, is_json_int
 from runcard._errors import UsageError
 
 TYPE_CHECKING = False
@@ -63,6 +64,11 @@ COMPARISONS = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
 OPERATORS = sorted([*COMPARISONS, "$eq", "$ne", "$in", "$nin", "$exists", "$regex"])
 STALE_HEARTBEATS = 3
 MAX_LIST = 500  # values in one $in / $nin
+# SQLite reads `a OR b OR c` as nested pairs and refuses an expression more than 1000 deep, and
+# its parser runs out of stack at about 40 nested parentheses: a filter holds at most MAX_VALUES
+# values and nests dicts and lists at most MAX_NESTING deep (16 levels of $and / $or).
+MAX_VALUES = 800
+MAX_NESTING = 32
 
 
 def state_sql(now: float) -> Fragment:
@@ -119,13 +125,13 @@ class SQLiteDialect:
         sql, params = self.read(target, now)
         if isinstance(value, (list, dict, tuple)):
             value = dumps(list(value) if isinstance(value, tuple) else value)
-        return f"({sql} = ?)", [*params, value]
+        return f"({sql} = ?)", [*params, _bindable(value)]
 
     def compare(self, target: Target, now: float, op: str, value: Any) -> Fragment:
         sql, params = self.read(target, now)
         kinds = "('text')" if isinstance(value, str) else "('integer', 'real')"
         # SQLite orders any number below any text; MongoDB compares like with like only
-        return f"(typeof({sql}) IN {kinds} AND {sql} {op} ?)", [*params, *params, value]
+        return f"(typeof({sql}) IN {kinds} AND {sql} {op} ?)", [*params, *params, _bindable(value)]
 
     def regex(self, target: Target, now: float, pattern: str) -> Fragment:
         try:
@@ -149,6 +155,16 @@ class SQLiteDialect:
 
 
 SQLITE = SQLiteDialect()
+
+
+def _bindable(value: Any) -> Any:
+    """SQLite binds ints of up to 64 bits; json_extract reads a longer JSON number as a real."""
+    if type(value) is int and not -(2**63) <= value < 2**63:
+        try:
+            return float(value)
+        except OverflowError:
+            return math.copysign(math.inf, value)
+    return value
 
 
 def target_of(key: Any) -> Target:
@@ -190,7 +206,39 @@ def _join(fragments: list[Fragment], joiner: str, dialect: Dialect) -> Fragment:
     )
 
 
+def check_size(filters: Any, max_values: int = MAX_VALUES, max_nesting: int = MAX_NESTING) -> None:
+    """UsageError for a filter past the bounds (read without recursion). A caller that wraps
+    filters in its own passes lower bounds for the ones it is given."""
+    values = 0
+    stack: list[tuple[Any, int]] = [(filters, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, (list, tuple)):
+            children = node
+        else:
+            values += 1
+            if type(node) is int and not is_json_int(node):
+                raise UsageError(
+                    f"the filter holds an int of {node.bit_length()} bits: too long to compare"
+                )
+            continue
+        if depth > max_nesting:
+            raise UsageError(
+                f"the filter nests more than {max_nesting} levels deep (dicts and lists, two per "
+                "$and / $or): flatten it"
+            )
+        stack.extend((child, depth + 1) for child in children)
+    if values > max_values:
+        raise UsageError(
+            f"the filter holds {values} values, more than the {max_values} one query takes: "
+            "split it into several queries"
+        )
+
+
 def where_sql(filters: Any, now: float, dialect: Dialect = SQLITE) -> Fragment:
+    """The WHERE clause of `filters`, which `check_size` has passed (`_common.scoped` checks)."""
     if not filters:
         return dialect.true, []
     if not isinstance(filters, dict):
@@ -297,6 +345,18 @@ def order_sql(order: Any, now: float, dialect: Dialect = SQLITE) -> Fragment:
     descending = order.startswith("-")
     target = target_of(order.lstrip("+-"))
     return dialect.order(target, now, "DESC" if descending else "ASC")
+
+
+def check_keys(keys: Any) -> None:
+    """UsageError unless `keys` (of `query_runs(keys=...)`) is a list of `config`, `summary`,
+    `config.<dotted key>` and `summary.<dotted key>`."""
+    if keys is None:
+        return
+    if not isinstance(keys, (list, tuple)):
+        raise UsageError(f"keys must be a list such as ['config.lr', 'summary'], got {keys!r}")
+    for key in keys:
+        if not isinstance(key, str) or key.partition(".")[0] not in ("config", "summary"):
+            raise UsageError(f"keys: {key!r} is not config, summary, config.<key> or summary.<key>")
 
 
 def projection_sql(column: str, rest: str, dialect: Dialect = SQLITE) -> Fragment:

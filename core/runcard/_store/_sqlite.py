@@ -660,10 +660,9 @@ def _projection(
     projections: list[str] = []
     picks: list[tuple[str, list[str]]] = []
     params = list(state_params)
+    _query.check_keys(keys)
     for key in keys:
         head, _, rest = key.partition(".")
-        if head not in ("config", "summary"):
-            raise StoreError(f"keys={keys!r}: {key!r} is not config[.<key>] or summary[.<key>]")
         if not rest:
             wholes.append(f"{head} AS {head}_whole")
             continue

@@ -17,7 +17,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 import runcard
+from runcard._store._query import MAX_NESTING, MAX_VALUES, check_size
 from runcard.web._catalog import Catalog
+from runcard.web._feed import IDS_PER_QUERY
 from runcard.web._values import json_safe
 
 STATIC = Path(__file__).parent / "static"
@@ -47,19 +49,24 @@ def parse_filter(text: str | None) -> dict[str, Any] | None:
     if text.lstrip().startswith("{"):
         try:
             value = json.loads(text)
-        except json.JSONDecodeError as exc:
+        except ValueError as exc:  # also an int of more digits than Python reads
             raise ApiError(400, f"filter is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise ApiError(400, "filter nests too deeply") from None
         if not isinstance(value, dict):
             raise ApiError(400, "filter must be a JSON object")
-        return value
-    try:
-        from runcard._cli_filter import parse_filter as parse_cli_filter
-    except ImportError:  # pragma: no cover - the CLI filter syntax ships with runcard
-        raise ApiError(400, "give the filter as a MongoDB-style JSON object") from None
-    try:
-        return parse_cli_filter(text)
-    except ValueError as exc:
-        raise ApiError(400, str(exc)) from None
+    else:
+        try:
+            from runcard._cli_filter import parse_filter as parse_cli_filter
+        except ImportError:  # pragma: no cover - the CLI filter syntax ships with runcard
+            raise ApiError(400, "give the filter as a MongoDB-style JSON object") from None
+        try:
+            value = parse_cli_filter(text)
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from None
+    # the live feed wraps it in two $and, with a state test and up to IDS_PER_QUERY ids
+    check_size(value, MAX_VALUES - IDS_PER_QUERY - 1, MAX_NESTING - 4)
+    return value
 
 
 def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
