@@ -371,6 +371,18 @@ class History:
                 chunk.stored_rows = written.rows
             self._full = [c for c in self._full if c.stored_rows < c.rows]
 
+    def drop_oldest(self, keep_rows: int) -> int:
+        """Drop the oldest full chunks not yet stored while more than `keep_rows` rows wait to
+        be stored (the store cannot be written: memory stays bounded); the rows dropped."""
+        with self._lock:
+            dropped = 0
+            waiting = sum(c.rows - c.stored_rows for c in self._full) + self._open.rows
+            while self._full and waiting > keep_rows:
+                chunk = self._full.pop(0)
+                waiting -= chunk.rows - chunk.stored_rows
+                dropped += chunk.rows - chunk.stored_rows
+            return dropped
+
     def restore_summary(self, summary: dict[str, Any]) -> None:
         """A failed write: put the summary changes back so the next write carries them."""
         with self._lock:
