@@ -45,8 +45,9 @@ def command(args: argparse.Namespace, api: runcard.Api, term: Terminal) -> int:
         for problem in report.problems:
             term.write(problem)
         if report.problems:
+            readable = "" if report.runs is None else f" ({report.runs} runs listed)"
             term.write(
-                f"{root}: the store is damaged ({report.runs} runs readable); "
+                f"{root}: the store is damaged{readable}; "
                 "`runcard doctor --repair` copies everything readable into a fresh store"
             )
             return STORE
@@ -58,7 +59,7 @@ def command(args: argparse.Namespace, api: runcard.Api, term: Terminal) -> int:
     for problem in report.problems:
         term.write(f"still unreadable: {problem}")
     term.write(
-        f"{root}: {report.runs} runs copied into a fresh store"
+        f"{root}: {report.runs or 0} runs copied into a fresh store"
         f"{', not all of them whole' if report.lost else ''}; the old file is kept as "
         f"{report.kept_as}"
     )

@@ -168,3 +168,50 @@ def test_doctor_on_a_file_that_is_not_a_database_exits_3(tmp_path: Path) -> None
     repair = cli("doctor", "--repair", "--dir", str(broken))
     assert repair.returncode == 3 and "0 runs copied" in repair.stdout, repair.stderr
     assert cli("runs", "--dir", str(broken)).returncode == 1  # an empty store now: no runs
+
+
+def test_a_damaged_long_value_is_found_and_only_its_run_is_lost(store_dir: Path) -> None:
+    for i in range(5):  # configs longer than a page: their ends in overflow pages
+        runcard.init(project="p", config={"lr": i, "pad": "x" * 20_000}).finish()
+    _close_kept_connections()
+    paths = {run.path for run in runcard.Api().runs("p")}
+    db_path = store_dir / "runcard.db"
+    db = sqlite3.connect(db_path)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page = db.execute(
+        "SELECT pageno FROM dbstat WHERE name = 'runs' AND pagetype = 'overflow' LIMIT 1 OFFSET 6"
+    ).fetchone()[0]
+    db.close()
+    with open(db_path, "r+b") as f:  # past the page's link to the next: text that is not UTF-8
+        f.seek((page - 1) * 4096 + 4)
+        f.write(b"\xff\xfe damaged " * 100)
+
+    listed = cli("runs")
+    assert listed.returncode == 3 and str(db_path) in listed.stderr, listed.stderr
+    assert len(listed.stderr) < 1000  # SQLite quotes the whole value: cut short
+    check = cli("doctor")
+    assert check.returncode == 3 and "unreadable" in check.stdout, check.stdout
+    repair = cli("doctor", "--repair")
+    assert "4 runs copied" in repair.stdout, repair.stdout + repair.stderr
+    copied = {run.path for run in runcard.Api().runs("p")}
+    assert len(copied) == 4 and copied < paths
+    assert (paths - copied).pop() in repair.stdout
+
+
+def test_repair_of_a_healthy_store_copies_everything_and_names_a_live_run(
+    store_dir: Path,
+) -> None:
+    histories = make_runs(count=3, rows=2000)
+    repaired = cli("doctor", "--repair")
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    assert "3 runs copied" in repaired.stdout and "not copied" not in repaired.stdout
+    api = runcard.Api()
+    assert {path: api.run(path).history(pandas=False) for path in histories} == histories
+
+    live = runcard.init(project="p")
+    live.log({"loss": 1.0})
+    repaired = cli("doctor", "--repair")
+    assert repaired.returncode == 3
+    assert f"run {live.path} is live: what it writes from now on goes to the old file" in (
+        repaired.stdout
+    )

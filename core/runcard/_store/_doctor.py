@@ -17,7 +17,7 @@ import time
 
 from runcard._convert import loads
 from runcard._errors import StoreError
-from runcard._store._guard import DAMAGE
+from runcard._store._guard import DAMAGE, brief
 from runcard._store._sqlite import BUSY_TIMEOUT_SECONDS, SQLiteStore
 
 TYPE_CHECKING = False
@@ -49,7 +49,7 @@ class Report:
     def __init__(self) -> None:
         self.problems: list[str] = []
         self.lost: list[str] = []
-        self.runs = 0
+        self.runs: int | None = None  # the runs read back; None when they cannot be listed
         self.kept_as: str | None = None
 
 
@@ -65,13 +65,13 @@ def check(root: str) -> Report:
             if found != ["ok"]:
                 report.problems += [f"integrity check: {message}" for message in found]
         except DAMAGE as exc:
-            report.problems.append(f"integrity check: {exc}")
+            report.problems.append(f"integrity check: {brief(exc)}")
         names = _run_names(source)
         for table, key in TABLES:
             try:
                 columns = _columns(source, table)
             except DAMAGE as exc:  # the schema itself: no table can be read
-                report.problems.append(f"the tables cannot be read ({exc})")
+                report.problems.append(f"the tables cannot be read ({brief(exc)})")
                 break
             gaps = _scan(source, table, key, columns, lambda rows: None)
             report.problems += [_describe(gap, names) for gap in gaps]
@@ -141,6 +141,15 @@ def _copy(source: sqlite3.Connection, fresh_root: str, report: Report) -> None:
             report.lost += [_describe(gap, names) for gap in gaps]
         report.lost += _tidy(target, names)
         target.execute("COMMIT")
+        live = target.execute(
+            "SELECT entity || '/' || project || '/' || run_id FROM runs"
+            " WHERE state = 'running' AND heartbeat_at > ? - 2 * heartbeat_interval",
+            (time.time(),),
+        )
+        report.lost += [
+            f"run {path} is live: what it writes from now on goes to the old file"
+            for (path,) in live
+        ]
     except sqlite3.Error as exc:
         raise StoreError(f"cannot write the fresh store {fresh.path}: {exc}") from exc
     finally:
@@ -261,8 +270,8 @@ def _run_names(db: sqlite3.Connection) -> dict[int, str]:
 
 def _runs_between(names: dict[int, str], first: int, last: int | None) -> str:
     found = [names[pk] for pk in sorted(names) if first <= pk and (last is None or pk <= last)]
-    span = f"pk {first} to {'the last' if last is None else last}"
-    return f"{span}: {', '.join(found)}" if found else span
+    span = f"pk {first}" if first == last else f"pk {first} to {last or 'the last'}"
+    return f"{span} ({', '.join(found)})" if found else span
 
 
 def _describe(gap: Gap, names: dict[int, str]) -> str:
@@ -273,14 +282,14 @@ def _describe(gap: Gap, names: dict[int, str]) -> str:
     elif table == "run_counters":
         what = "the run counters (new run names are numbered again from the runs kept)"
     elif table == "runs":
-        what = f"runs ({_runs_between(names, first, last)})"
+        what = f"the rows of runs {_runs_between(names, first, last)}"
     elif table == "revisions":
-        what = f"revision rows pk {first} to {'the last' if last is None else last}"
+        what = f"revision rows pk {first} to {last or 'the last'}"
     elif table in ("history_chunks", "history_columns"):
-        what = f"part of the history of runs ({_runs_between(names, first, last)})"
+        what = f"part of the history of runs {_runs_between(names, first, last)}"
     else:
-        what = f"rows of runs ({_runs_between(names, first, last)})"
-    return f"{table}: {what} unreadable ({exc})"
+        what = f"rows of runs {_runs_between(names, first, last)}"
+    return f"{table}: {what} unreadable ({brief(exc)})"
 
 
 def _tidy(db: sqlite3.Connection, names: dict[int, str]) -> list[str]:
@@ -309,7 +318,7 @@ def _read_runs(root: str, report: Report) -> list[str]:
         try:
             runs = store.query_runs(None, None, None, "created_at")
         except StoreError as exc:
-            return [f"the runs cannot be listed ({exc.__cause__ or exc})"]
+            return [f"the runs cannot be listed ({brief(exc.__cause__ or exc)})"]
         report.runs = len(runs)
         for run in runs:
             problems += _read_run(store, run)
@@ -325,7 +334,7 @@ def _read_run(store: SQLiteStore, run: dict[str, Any]) -> list[str]:
         try:
             loads(run[document])
         except ValueError as exc:
-            problems.append(f"{where}: its {document} cannot be read ({exc})")
+            problems.append(f"{where}: its {document} cannot be read ({brief(exc)})")
     reads: list[tuple[str, Callable[[], Any]]] = [
         ("config revisions", lambda: store.revisions(run["pk"], "config")),
         ("summary revisions", lambda: store.revisions(run["pk"], "summary")),
@@ -336,5 +345,5 @@ def _read_run(store: SQLiteStore, run: dict[str, Any]) -> list[str]:
         try:
             read()
         except StoreError as exc:
-            problems.append(f"{where}: its {what} cannot be read ({exc.__cause__ or exc})")
+            problems.append(f"{where}: its {what} cannot be read ({brief(exc.__cause__ or exc)})")
     return problems

@@ -44,7 +44,7 @@ def _guard(method: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def store_error(path: str, exc: BaseException) -> StoreError:
-    message = f"the runcard store {path}: {exc}"
+    message = f"the runcard store {path}: {brief(exc)}"
     if is_damage(exc):
         message += (
             " (the file is damaged: `runcard doctor` says what is, `runcard doctor --repair`"
@@ -53,10 +53,17 @@ def store_error(path: str, exc: BaseException) -> StoreError:
     return StoreError(message)
 
 
+def brief(exc: BaseException, limit: int = 200) -> str:
+    """The error's message, cut short: SQLite quotes a whole undecodable value in it."""
+    text = str(exc)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def is_damage(exc: BaseException) -> bool:
     """Whether `exc` says the file's content is damaged (not full, locked or unwritable)."""
     if isinstance(exc, sqlite3.Error):
-        return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in _CORRUPT or (
-            "malformed" in str(exc) or "not a database" in str(exc)
+        text = str(exc)
+        return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in _CORRUPT or any(
+            sign in text for sign in ("malformed", "not a database", "Could not decode")
         )
     return True
