@@ -371,15 +371,16 @@ class History:
                 chunk.stored_rows = written.rows
             self._full = [c for c in self._full if c.stored_rows < c.rows]
 
-    def drop_oldest(self, keep_rows: int) -> int:
-        """Drop the oldest full chunks not yet stored while more than `keep_rows` rows wait to
-        be stored (the store cannot be written: memory stays bounded); the rows dropped."""
+    def drop_oldest(self, keep_values: int) -> int:
+        """Drop the oldest full chunks not yet stored while they and the open chunk hold more
+        than `keep_values` values (rows x keys) waiting to be stored: the store cannot be
+        written, memory stays bounded. Returns the rows dropped."""
         with self._lock:
             dropped = 0
-            waiting = sum(c.rows - c.stored_rows for c in self._full) + self._open.rows
-            while self._full and waiting > keep_rows:
+            waiting = sum(_waiting(c) for c in self._full) + _waiting(self._open)
+            while self._full and waiting > keep_values:
                 chunk = self._full.pop(0)
-                waiting -= chunk.rows - chunk.stored_rows
+                waiting -= _waiting(chunk)
                 dropped += chunk.rows - chunk.stored_rows
             return dropped
 
@@ -387,6 +388,11 @@ class History:
         """A failed write: put the summary changes back so the next write carries them."""
         with self._lock:
             self._summary_changes = {**summary, **self._summary_changes}
+
+
+def _waiting(chunk: Chunk) -> int:
+    """About how many values of the chunk wait to be stored (as if every row held every key)."""
+    return (chunk.rows - chunk.stored_rows) * len(chunk.columns)
 
 
 def _aggregate(state: list[Any], value: Any) -> Any:

@@ -20,7 +20,6 @@ from collections import deque
 
 from runcard import _state
 from runcard._errors import StoreError
-from runcard._history import CHUNK_ROWS
 from runcard._store import Batch
 
 TYPE_CHECKING = False
@@ -36,8 +35,9 @@ CLOSE_RETRY_SECONDS = 5.0
 
 MAX_QUEUED = 10_000
 LONGEST_WAIT_SECONDS = 86_400.0
-# history rows kept in memory while the store cannot be written; older ones are dropped
-MAX_UNSTORED_ROWS = 64 * CHUNK_ROWS
+# logged values (rows x keys) kept in memory while the store cannot be written (~5 MiB); the
+# oldest rows past them are dropped
+MAX_UNSTORED_VALUES = 2**17
 
 SUMMARY, DESCRIPTIONS, HOST = range(3)
 
@@ -265,16 +265,16 @@ class Writer:
         self._error = exc
 
     def _drop_oldest_rows(self) -> None:
-        """Keep memory bounded while the store cannot be written: past MAX_UNSTORED_ROWS
-        waiting rows, drop the oldest (said once, counted in what finish() reports)."""
-        dropped = self._history.drop_oldest(MAX_UNSTORED_ROWS)
+        """Keep memory bounded while the store cannot be written: past MAX_UNSTORED_VALUES
+        waiting values, drop the oldest rows (said once, counted in what finish() reports)."""
+        dropped = self._history.drop_oldest(MAX_UNSTORED_VALUES)
         if not dropped:
             return
         if not self._dropped_rows:
             warnings.warn(
                 f"runcard's store still cannot be written ({self._error}): keeping the newest "
-                f"{MAX_UNSTORED_ROWS:,} history rows in memory and dropping older ones; "
-                "finish() reports how many were lost.",
+                f"history rows, up to {MAX_UNSTORED_VALUES:,} values, in memory and dropping "
+                "older ones; finish() reports how many were lost.",
                 RuntimeWarning,
                 stacklevel=1,
             )

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import runcard
-from runcard._writer import MAX_QUEUED, MAX_UNSTORED_ROWS
+from runcard._writer import MAX_QUEUED, MAX_UNSTORED_VALUES
 
 pytestmark = pytest.mark.sqlite_only  # the file size limit is the writing process's
 
@@ -68,7 +68,7 @@ def test_a_run_that_lost_rows_to_a_full_disk_reads_failed_with_the_loss_recorded
 
 
 def test_memory_stays_bounded_while_the_disk_is_full_and_the_newest_rows_are_kept() -> None:
-    logged = 4 * MAX_UNSTORED_ROWS
+    logged = MAX_UNSTORED_VALUES  # rows of 4 values: 4 times what may wait in memory
     result = child(
         f"""
         run = runcard.init(project="full")
@@ -86,7 +86,7 @@ def test_memory_stays_bounded_while_the_disk_is_full_and_the_newest_rows_are_kep
     path, reported = result.stdout.splitlines()[:2]
     lost = re.match(r"finish reported: (\d+) history rows.* could not be stored", reported)
     assert lost is not None, result.stdout + result.stderr
-    assert result.stderr.count("keeping the newest") == 1  # said once
+    assert result.stderr.count("keeping the newest history rows") == 1  # said once
     run = runcard.Api().run(path)
     assert run.state == "failed" and "history rows" in run.metadata["lost_writes"]
     steps = [row["i"] for row in run.history(pandas=False)]
@@ -95,9 +95,9 @@ def test_memory_stays_bounded_while_the_disk_is_full_and_the_newest_rows_are_kep
     gap = next(n for n in range(len(steps)) if steps[n] != n)
     kept = steps[gap:]
     assert kept == list(range(logged - len(kept), logged))
-    # at most MAX_UNSTORED_ROWS in memory, and the log() calls still queued when the disk was
+    # at most MAX_UNSTORED_VALUES in memory, and the log() calls still queued when the disk was
     # freed (back-pressure bounds them)
-    assert len(kept) <= MAX_UNSTORED_ROWS + MAX_QUEUED
+    assert len(kept) <= MAX_UNSTORED_VALUES // 4 + MAX_QUEUED
 
 
 def test_init_on_a_store_with_no_room_is_a_store_error_naming_the_file(tmp_path: Path) -> None:
