@@ -215,3 +215,6 @@ def test_repair_of_a_healthy_store_copies_everything_and_names_a_live_run(
     assert f"run {live.path} is live: what it writes from now on goes to the old file" in (
         repaired.stdout
     )
+    kept = [name for name in os.listdir(store_dir) if name.endswith(tuple("0123456789"))]
+    assert len(kept) == 2  # each repair's old file, however close together
+    assert not [name for name in os.listdir(store_dir) if name.startswith(".repair")]

@@ -87,6 +87,8 @@ def repair(root: str) -> Report:
     path = _path(root)
     report = Report()
     stamp = time.strftime("%Y%m%d-%H%M%S")
+    while os.path.exists(f"{path}.damaged-{stamp}"):  # a repair a moment ago
+        stamp += "-1"
     fresh_root = os.path.join(root, f".repair-{stamp}")
     source = _connect(path)
     try:
@@ -98,6 +100,7 @@ def repair(root: str) -> Report:
             ) from exc
         except DAMAGE:
             pass  # a file SQLite cannot read at all: no run writes to it either
+        shutil.rmtree(fresh_root, ignore_errors=True)  # left by a repair interrupted
         try:
             _copy(source, fresh_root, report)
         except BaseException:
@@ -203,7 +206,13 @@ def _scan(
             sink(batch)
             if key == "rowid":  # the row before the damage went with the cursor's read-ahead
                 start = start if last is None else last + 1
-                while (row := _one(db, select, start)) is not None:
+                while True:  # rows read alone (LIMIT 1 reads nothing past its row)
+                    try:
+                        row = db.execute(select + " LIMIT 1", (start,)).fetchone()
+                    except DAMAGE:
+                        break
+                    if row is None:  # the read-ahead's failure was past the last row
+                        return gaps
                     sink([row[1:]])
                     start = row[0] + 1
                 lost, floor = start, start + 1
@@ -215,15 +224,6 @@ def _scan(
             if resume is None:
                 return gaps
             start = resume
-
-
-def _one(db: sqlite3.Connection, select: str, start: int) -> tuple[Any, ...] | None:
-    """The first row from `start` on, read alone (LIMIT 1 reads nothing past it); None when it
-    is damaged."""
-    try:
-        return db.execute(select + " LIMIT 1", (start,)).fetchone()
-    except DAMAGE:
-        return None
 
 
 def _resume_from(db: sqlite3.Connection, select: str, floor: int) -> int | None:
