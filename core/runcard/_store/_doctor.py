@@ -171,8 +171,11 @@ def _connect(path: str) -> sqlite3.Connection:
 
 
 def _columns(db: sqlite3.Connection, table: str) -> list[str]:
-    """The table's columns as the current schema has them (the fresh store's, in a repair)."""
-    columns = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
+    """The table's columns as the file's schema has them (the fresh store's, in a repair),
+    quoted: a damaged or foreign file's column names never become SQL."""
+    columns = [
+        '"' + row[1].replace('"', '""') + '"' for row in db.execute(f"PRAGMA table_info({table})")
+    ]
     if not columns:
         raise StoreError(f"{table}: no such table in the store (is it a runcard store?)")
     return columns
