@@ -47,6 +47,7 @@ LOG_CALLS = (100_000, 20_000)
 COST_CALLS = (50_000, 20_000)
 RSS_CALLS = (50_000, 50_000)
 RSS_LONG_CALLS = (1_000_000, 200_000)
+RSS_FULL_CALLS = (1_000_000, 100_000)  # the store unwritable: past what may wait in memory
 HISTORY_ROWS, HISTORY_KEYS = 50_000, 5  # 250k values
 METRIC_POINTS = (1_000_000, 200_000)  # one key
 CREATED_RUNS = (10_000, 500)
@@ -221,6 +222,18 @@ def log_rss_long(ctx: Context, fig: Figure) -> None:
             f"runcard peak RSS: {num(short_rss)} MiB for {_k(short)} log() calls, "
             f"{num(fig.value)} MiB for {_k(count)} ({fig.value - short_rss:+.1f} MiB)"
         )
+
+
+@row("log_rss_disk_full", "peak RSS for log() calls, disk full", unit="MiB", target=40.0)
+def log_rss_disk_full(ctx: Context, fig: Figure) -> None:
+    count = _count(ctx, RSS_FULL_CALLS)
+    fig.title = f"peak RSS for {_k(count)} log() calls, store unwritable"
+    for sample in ctx.measure(fig, "log_rss_disk_full", str(count), fresh_store=True, peers=False):
+        if "history rows" not in sample.info.get("reported", ""):
+            fig.problems.append(f"finish() did not report the rows lost: {sample.info}")
+        run = _stored_run(sample, fig.problems, state="failed")
+        if run is not None and "lost_writes" not in run.metadata:
+            fig.problems.append(f"run {run.path}: no lost_writes in its metadata")
 
 
 @row(

@@ -560,6 +560,30 @@ def log_rss_runcard(n: str) -> dict[str, Any]:
     return {"value": _rss_mib(), "path": run.path}
 
 
+def log_rss_disk_full_runcard(n: str) -> dict[str, Any]:
+    """log() calls while no file of the store can grow (RLIMIT_FSIZE: writes fail as on a full
+    disk): the rows kept waiting in memory are bounded."""
+    import resource
+    import signal
+    import warnings
+
+    import runcard
+
+    warnings.simplefilter("ignore")
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    run = runcard.init(project=PROJECT)
+    _, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, hard))
+    _log5(run.log, int(n))
+    try:
+        run.finish()
+        reported = ""
+    except runcard.StoreError as exc:
+        reported = str(exc)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (hard, hard))
+    return {"value": _rss_mib(), "path": run.path, "reported": reported}
+
+
 def log_rss_wandb(n: str) -> dict[str, Any]:
     run, log = _wandb_log()
     _log5(log, int(n))

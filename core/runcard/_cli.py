@@ -12,7 +12,16 @@ import os
 import sys
 
 import runcard
-from runcard import _cli_config, _cli_demo, _cli_inspect, _cli_runs, _cli_sync, server, web
+from runcard import (
+    _cli_config,
+    _cli_demo,
+    _cli_doctor,
+    _cli_inspect,
+    _cli_runs,
+    _cli_sync,
+    server,
+    web,
+)
 from runcard._cli_filter import FilterError
 from runcard._cli_output import EXIT_CODES_HELP, NOT_FOUND, STORE, USAGE, CliError, Terminal
 from runcard._cli_values import KeyNotFound
@@ -21,7 +30,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-COMMANDS = (_cli_runs, _cli_inspect, _cli_config, _cli_demo, _cli_sync, web, server)
+COMMANDS = (_cli_runs, _cli_inspect, _cli_config, _cli_demo, _cli_sync, _cli_doctor, web, server)
 DIR_HELP = "the store directory (default: $RUNCARD_DIR, else ~/.runcard)"
 
 

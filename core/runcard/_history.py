@@ -379,10 +379,28 @@ class History:
                 chunk.stored_rows = written.rows
             self._full = [c for c in self._full if c.stored_rows < c.rows]
 
+    def drop_oldest(self, keep_values: int) -> int:
+        """Drop the oldest full chunks not yet stored while they and the open chunk hold more
+        than `keep_values` values (rows x keys) waiting to be stored: the store cannot be
+        written, memory stays bounded. Returns the rows dropped."""
+        with self._lock:
+            dropped = 0
+            waiting = sum(_waiting(c) for c in self._full) + _waiting(self._open)
+            while self._full and waiting > keep_values:
+                chunk = self._full.pop(0)
+                waiting -= _waiting(chunk)
+                dropped += chunk.rows - chunk.stored_rows
+            return dropped
+
     def restore_summary(self, summary: dict[str, Any]) -> None:
         """A failed write: put the summary changes back so the next write carries them."""
         with self._lock:
             self._summary_changes = {**summary, **self._summary_changes}
+
+
+def _waiting(chunk: Chunk) -> int:
+    """About how many values of the chunk wait to be stored (as if every row held every key)."""
+    return (chunk.rows - chunk.stored_rows) * len(chunk.columns)
 
 
 def _aggregate(state: list[Any], value: Any) -> Any:

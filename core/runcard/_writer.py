@@ -35,6 +35,9 @@ CLOSE_RETRY_SECONDS = 5.0
 
 MAX_QUEUED = 10_000
 LONGEST_WAIT_SECONDS = 86_400.0
+# logged values (rows x keys) kept in memory while the store cannot be written (~5 MiB); the
+# oldest rows past them are dropped
+MAX_UNSTORED_VALUES = 2**17
 
 SUMMARY, DESCRIPTIONS, HOST = range(3)
 
@@ -55,7 +58,9 @@ class Writer:
         self._final: tuple[str, int | None] = ("finished", None)
         self._done = threading.Event()
         self._error: BaseException | None = None
-        self._unwritten = 0
+        self._unwritten = 0  # other than history rows: config revisions, summary edits, ...
+        self._unwritten_rows = 0
+        self._dropped_rows = 0  # dropped to bound memory while the store cannot be written
         self._final_written = False  # the final state went with the last write
         # log() calls make_room() when the queue is longer than wake_above[0]: MAX_QUEUED while
         # the thread polls, 0 while it sleeps, so that the first entry logged wakes it
@@ -101,10 +106,23 @@ class Writer:
         self._closing = True
         self._wake.ring()
         self._done.wait()
-        if self._error is not None and self._unwritten:
-            raise StoreError(
-                f"{self._unwritten} values could not be stored: {self._error}"
-            ) from self._error
+        loss = self._loss()
+        if loss:
+            raise StoreError(f"{loss} could not be stored: {self._error}") from self._error
+
+    def _loss(self, writing_the_rest: bool = False) -> str:
+        """What could not be stored, in words (`writing_the_rest`: what was dropped, the rest
+        being in the write under way); empty when nothing was lost."""
+        if self._error is None:
+            return ""
+        rows = self._dropped_rows + (0 if writing_the_rest else self._unwritten_rows)
+        other = 0 if writing_the_rest else self._unwritten
+        parts = [f"{rows} history row{'s' * (rows != 1)}"] if rows else []
+        if other:
+            parts.append(
+                f"{other} other write{'s' * (other != 1)} (config, summary, metadata, run state)"
+            )
+        return " and ".join(parts)
 
     def _wake_if_asleep(self) -> bool:
         if self.wake_above[0]:
@@ -117,18 +135,39 @@ class Writer:
     def _run(self) -> None:
         try:
             self._write_until_closed()
-            if not self._final_written:  # the last write failed: a last try on its own
-                try:
-                    self._store.finish_run(self._run_pk, *self._final)
-                except Exception as exc:
-                    self._unwritten += 1
-                    self._error = self._error or exc
+            if not self._final_written:  # the last write failed: a last, small try on its own
+                self._write_final()
         finally:
             try:
                 self._store.close()  # kept open for the process's next run (see _store._sqlite)
             finally:
                 self._done.set()
                 self._room.set()
+
+    def _end(self, batch: Batch, loss: str) -> tuple[str, int | None]:
+        """Put the run's end state in `batch`: `failed` when something was lost, with what in
+        the run's metadata (`lost_writes`), so that the run does not read as whole."""
+        state, exit_code = self._final
+        if loss:
+            state = "failed"
+            batch.host["lost_writes"] = f"{loss} could not be stored: {self._error}"
+        batch.final = (state, exit_code)
+        return batch.final
+
+    def _write_final(self) -> None:
+        """The run's end state, alone, after the last write failed."""
+        batch = Batch()
+        final = self._end(batch, self._loss())
+        try:
+            self._store.write_batch(self._run_pk, batch)
+            return
+        except Exception:  # no room for the metadata: the state alone
+            pass
+        try:
+            self._store.finish_run(self._run_pk, *final)
+        except Exception as exc:
+            self._unwritten += 1
+            self._error = self._error or exc
 
     def _write_until_closed(self) -> None:
         history = self._history
@@ -156,6 +195,8 @@ class Writer:
             closing = self._closing
             history.process()
             self._room.set()
+            if backoff:  # the last write failed
+                self._drop_oldest_rows()
             queue = self._queue
             for _ in range(len(queue)):
                 pending.append(queue.popleft())
@@ -170,10 +211,10 @@ class Writer:
                 batch.history = encoded
                 batch.summary = {**summary, **batch.summary}  # what the user set wins
                 if closing:  # the run's end state goes in the same transaction
-                    batch.final = self._final
+                    self._end(batch, self._loss(writing_the_rest=True))
                 try:
                     self._store.write_batch(self._run_pk, batch, heartbeat=beat)
-                except Exception as exc:  # the store is unusable for now: keep everything
+                except Exception as exc:  # the store is unusable for now: keep what fits
                     history.restore_summary(summary)
                     self._report(exc, len(revisions), pending, chunks)
                     backoff = min(max(backoff * 2, FLUSH_SECONDS), MAX_BACKOFF_SECONDS)
@@ -184,7 +225,7 @@ class Writer:
                     continue
                 history.stored(chunks, encoded)
                 self._final_written = closing
-                self._unwritten = 0
+                self._unwritten = self._unwritten_rows = 0
                 backoff = 0.0
                 pending, revisions = [], []
                 if beat:
@@ -212,8 +253,8 @@ class Writer:
         pending: list[tuple[int, Any]],
         chunks: list[Chunk],
     ) -> None:
-        rows = sum(chunk.rows - chunk.stored_rows for chunk in chunks)
-        self._unwritten = rows + revisions + len(pending)
+        self._unwritten_rows = sum(chunk.rows - chunk.stored_rows for chunk in chunks)
+        self._unwritten = revisions + len(pending)
         if self._error is None:
             warnings.warn(
                 f"runcard could not write to its store ({exc}); retrying in the background. "
@@ -222,6 +263,22 @@ class Writer:
                 stacklevel=1,
             )
         self._error = exc
+
+    def _drop_oldest_rows(self) -> None:
+        """Keep memory bounded while the store cannot be written: past MAX_UNSTORED_VALUES
+        waiting values, drop the oldest rows (said once, counted in what finish() reports)."""
+        dropped = self._history.drop_oldest(MAX_UNSTORED_VALUES)
+        if not dropped:
+            return
+        if not self._dropped_rows:
+            warnings.warn(
+                f"runcard's store still cannot be written ({self._error}): keeping the newest "
+                f"history rows, up to {MAX_UNSTORED_VALUES:,} values, in memory and dropping "
+                "older ones; finish() reports how many were lost.",
+                RuntimeWarning,
+                stacklevel=1,
+            )
+        self._dropped_rows += dropped
 
 
 class _Doorbell:

@@ -20,6 +20,7 @@ EXPECTED_ROWS = {
     "log_cost",
     "log_rss",
     "log_rss_long",
+    "log_rss_disk_full",
     "config_update",
     "read_history",
     "read_metric",

@@ -19,6 +19,7 @@ from runcard._history import (
     EncodedChunk,
 )
 from runcard._store import PUSHED_FIELDS, _common, _fields, _query
+from runcard._store._guard import guarded
 from runcard._store._schema import MIGRATIONS, VERSION
 
 TYPE_CHECKING = False
@@ -43,6 +44,7 @@ def _regexp(pattern: str, value: Any) -> bool:
     return value is not None and re.search(pattern, str(value)) is not None
 
 
+@guarded  # sqlite3 errors raised by its methods become StoreErrors naming the file
 class SQLiteStore:
     def __init__(self, root: str, create: bool = True) -> None:
         self.path = os.path.join(root, "runcard.db")
