@@ -22,6 +22,7 @@ from array import array
 from collections import deque
 
 from runcard._metrics import flatten
+from runcard._open_row import merge_entries, merge_into_chunk
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -50,7 +51,10 @@ class Chunk:
         "rows",
         "steps",
         "stored_rows",
+        "stored_version",
+        "taken_version",
         "times",
+        "version",
     )
 
     def __init__(self) -> None:
@@ -63,6 +67,8 @@ class Chunk:
         # None while every row holds the same keys in the same order: no positions to store
         self.positions: dict[str, _Packer] | None = None
         self.stored_rows = 0
+        # a row may get values after it was appended (see _open_row): what changed is stored
+        self.version = self.stored_version = self.taken_version = 0
 
     def extend(self, entries: list[tuple[int, float, Any]], rows: list[dict[str, Any]]) -> None:
         """Append rows with their (step, time, _) entries; the chunk has room for them."""
@@ -71,6 +77,7 @@ class Chunk:
         if self.rows:
             low, high = min(low, self.min_step), max(high, self.max_step)
         self.min_step, self.max_step = low, high
+        self.version += 1
         self.steps.extend(steps)
         self.times.extend([entry[1] for entry in entries])
         start, columns = self.rows, self.columns
@@ -135,6 +142,12 @@ class _Packer:
     def extend(self, values: list[Any]) -> None:
         self.values.extend(values)
 
+    def put(self, index: int, value: int) -> None:
+        """Insert `value` at `index` (a row that got a key after it was appended)."""
+        self.values.insert(index, value)
+        if index < self._done:  # the stream holds values after it: compress them all again
+            self._compressor, self._out, self._done = None, bytearray(), 0
+
     def __len__(self) -> int:
         return len(self.values)
 
@@ -143,6 +156,8 @@ class _Packer:
         new = self.values[self._done :]
         if not new:
             return bytes(self._out)
+        if self._compressor is None and self._done:  # the stream ended, yet a value came
+            self._out, self._done, new = bytearray(), 0, self.values[:]
         if not _LITTLE:
             new.byteswap()
         if self._compressor is None and full:
@@ -183,6 +198,26 @@ class _Column:
         try:
             self.packed.extend(values)
         except OverflowError:  # an int beyond 64 bits: stored as JSON
+            self.packed = None
+
+    def put(self, index: int, value: Any, insert: bool) -> None:
+        """Insert `value` at `index`, or replace the value there."""
+        if insert:
+            self.values.insert(index, value)
+        else:
+            self.values[index] = value
+        packed = self.packed
+        if packed is None:
+            return
+        if type(value) is not (float if packed.typecode == "d" else int):
+            self.packed = None
+            return
+        try:
+            if insert:
+                packed.insert(index, value)
+            else:
+                packed[index] = value
+        except OverflowError:
             self.packed = None
 
     def encode(self, key: str, positions: bytes | None) -> tuple[str, str, bytes | None, bytes]:
@@ -298,6 +333,7 @@ class History:
         self._warned: set[str] = set()
         self._open = Chunk()
         self._full: list[Chunk] = []
+        self._open_row: tuple[Chunk, int] | None = None  # the row log(step=) may add values to
 
     def define_summary(self, key: str, kind: str) -> None:
         with self._lock:
@@ -312,10 +348,24 @@ class History:
             warned = self._warned
             rows = [flatten(entry[2], warned) for entry in entries]
             self._fold(rows)
-            if self._keep_rows:
-                self._add_rows(entries, rows)
+            if not self._keep_rows:
+                return
+            if entries and max(map(len, entries)) == 4:  # log(step=) or commit=False
+                self._merge(entries, rows)
+            else:
+                self._add_rows(entries, rows, None)
 
-    def _add_rows(self, entries: list[tuple[int, float, Any]], rows: list[dict[str, Any]]) -> None:
+    def _merge(self, entries: list[tuple[Any, ...]], rows: list[dict[str, Any]]) -> None:
+        entries, rows, earlier, opened = merge_entries(entries, rows, self._open_row is not None)
+        if earlier is not None and self._open_row is not None:
+            chunk, number = self._open_row
+            merge_into_chunk(chunk, number, earlier)
+            if chunk is not self._open and chunk not in self._full:  # written again
+                self._full.append(chunk)
+        self._add_rows(entries, rows, opened)
+
+    def _add_rows(self, entries: list[Any], rows: list[dict[str, Any]], opened: int | None) -> None:
+        """Append rows to the open chunk (and new ones); `opened`: which row is left open."""
         start = 0
         while start < len(rows):
             room = CHUNK_ROWS - self._open.rows
@@ -324,6 +374,8 @@ class History:
                 self._open = Chunk()
                 continue
             end = start + room
+            if opened is not None and start <= opened < end:
+                self._open_row = (self._open, self._open.rows + opened - start)
             self._open.extend(entries[start:end], rows[start:end])
             start = end
 
@@ -350,7 +402,7 @@ class History:
                 self.queue
                 or self._full
                 or self._summary_changes
-                or self._open.rows > self._open.stored_rows
+                or self._open.version > self._open.stored_version
             )
 
     def take(self) -> tuple[list[EncodedChunk], list[Chunk], dict[str, Any]]:
@@ -358,10 +410,12 @@ class History:
         changes. Call `stored()` with the chunks once they are written."""
         with self._lock:
             chunks = [*self._full]
-            if self._open.rows > self._open.stored_rows:
+            if self._open.version > self._open.stored_version:
                 chunks.append(self._open)
             summary, self._summary_changes = self._summary_changes, {}
             encoded = [chunk.encode() for chunk in chunks]
+            for chunk in chunks:
+                chunk.taken_version = chunk.version
         return encoded, chunks, summary
 
     def stored(self, chunks: list[Chunk], encoded: list[EncodedChunk]) -> None:
@@ -369,7 +423,8 @@ class History:
             for chunk, written in zip(chunks, encoded, strict=True):
                 chunk.index = written.index
                 chunk.stored_rows = written.rows
-            self._full = [c for c in self._full if c.stored_rows < c.rows]
+                chunk.stored_version = chunk.taken_version
+            self._full = [c for c in self._full if c.stored_version < c.version]
 
     def restore_summary(self, summary: dict[str, Any]) -> None:
         """A failed write: put the summary changes back so the next write carries them."""
