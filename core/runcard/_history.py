@@ -3,9 +3,11 @@
 The caller appends raw entries `(step, time, data)` to a deque and returns. The writer thread
 (and a summary read, which must see every value logged before it) calls `process()`, which turns
 entries into rows: flattened, converted, appended column by column to the open `Chunk`, and
-folded into the summary. A chunk holds up to CHUNK_ROWS rows; the open one is rewritten on each
-flush until it is full, so a crash loses at most one flush interval. The store numbers a chunk
-when it first writes it, so processes writing to one run never overwrite each other's chunks.
+folded into the summary. Entries of `log(step=)` and `commit=False` may add values to a row
+already appended (see `_open_row`). A chunk holds up to CHUNK_ROWS rows; the open one is
+rewritten on each flush until it is full, so a crash loses at most one flush interval. The
+store numbers a chunk when it first writes it, so processes writing to one run never overwrite
+each other's chunks.
 
 A stored chunk is one row of `history_chunks` (its steps and times) and one row per key of
 `history_columns` (the key's values, and which rows hold it when not all do), so reading one key
@@ -324,7 +326,8 @@ class History:
         keep_rows: bool = True,
     ) -> None:
         self._keep_rows = keep_rows  # False for a disabled run: only the summary is kept
-        self.queue: deque[tuple[int, float, dict[Any, Any]]] = deque()
+        # (step, time, data): a row; (step, time, data, continues): see _open_row
+        self.queue: deque[tuple[Any, ...]] = deque()
         self._lock = threading.Lock()
         self._summary = summary_values
         self._pinned = pinned

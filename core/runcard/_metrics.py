@@ -73,4 +73,3 @@ def flatten(data: dict[Any, Any], warned: set[str], prefix: str = "") -> dict[st
         else:
             row[name] = metric_value(name, value, warned)
     return row
-
