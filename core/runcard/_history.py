@@ -106,6 +106,10 @@ class Chunk:
             columns[key].extend(values)
             positions[key].extend(numbers)
 
+    def unstored_rows(self) -> int:
+        """Rows not stored yet; 1 when only a row already stored got values since."""
+        return max(self.rows - self.stored_rows, int(self.version > self.stored_version))
+
     def encode(self) -> EncodedChunk:
         """The stored form of the rows appended so far."""
         positions, full, rows = self.positions, self.rows == CHUNK_ROWS, self.rows

@@ -212,7 +212,7 @@ class Writer:
         pending: list[tuple[int, Any]],
         chunks: list[Chunk],
     ) -> None:
-        rows = sum(chunk.rows - chunk.stored_rows for chunk in chunks)
+        rows = sum(chunk.unstored_rows() for chunk in chunks)
         self._unwritten = rows + revisions + len(pending)
         if self._error is None:
             warnings.warn(

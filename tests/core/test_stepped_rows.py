@@ -199,3 +199,27 @@ def test_a_row_completed_after_it_was_written_reads_back_whole_after_sigkill() -
         {"_step": 5, "a": 1, "b": 2},
     ]
     assert [r["_step"] for r in runcard.Api().run(path).scan_history()] == [4, 5]
+
+
+def test_values_added_to_a_stored_row_that_cannot_be_written_are_reported_by_finish() -> None:
+    code = textwrap.dedent(
+        """
+        import time, warnings, runcard
+        warnings.simplefilter("ignore")
+        run = runcard.init(project="gone")
+        run.log({"a": 1}, step=0)
+        time.sleep(0.2)  # the row is stored
+        runcard.Api().run(run.path).delete()  # the run's row is gone: every write now fails
+        run.log({"b": 2}, step=0)
+        try:
+            run.finish()
+        except runcard.StoreError as exc:
+            print("finish reported:", exc)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert "finish reported:" in result.stdout and "could not be stored" in result.stdout, (
+        result.stdout + result.stderr
+    )
