@@ -25,6 +25,11 @@ def merge_entries(
     merged into the row it continues. Returns the new rows' entries and rows, the values that
     continue the row opened before this batch (`row_open`: there is one), and which new row
     is left open (None: none is)."""
+    flags = [entry[3:] for entry in entries]  # (), (False,) opens a row, (True,) continues it
+    if (True,) not in flags:  # each call a step of its own: the usual log(d, step=i)
+        if (False,) not in flags:
+            return entries, rows, None, None
+        return entries, rows, None, len(flags) - 1 - flags[::-1].index((False,))
     new_entries: list[tuple[Any, ...]] = []
     new_rows: list[dict[str, Any]] = []
     earlier: dict[str, Any] | None = None
