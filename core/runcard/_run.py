@@ -150,12 +150,9 @@ class Run:
         elif self._row_by_step:  # a call without step is a new row: close the stepped one
             self._commit()
         closes = commit is True or (commit is None and step is None)
-        if data and closes and not self._row_open:
-            self._queue(self._step, data.copy(), None)
-            self._step += 1
-            return
-        if data:
-            self._queue(self._step, data.copy(), self._row_open)
+        if data:  # a row closed at once is queued as a row of its own
+            continues = None if closes and not self._row_open else self._row_open
+            self._queue(self._step, data.copy(), continues)
             self._row_open = True
         if closes:
             self._commit()
