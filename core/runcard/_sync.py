@@ -118,10 +118,8 @@ class RunPusher:
     def _changed(self, pk: int, number: int, checksum: str) -> list[EncodedChunk]:
         """Chunk `number` when it differs from what was pushed of it."""
         chunks = self.store.chunks_after(pk, number - 1, {}, 1)
-        if chunks and chunks[0].index == number:
-            if _common.digest(chunks)["sha256"] != checksum:
-                return chunks
-        return []
+        changed = chunks and chunks[0].index == number
+        return chunks if changed and _common.digest(chunks)["sha256"] != checksum else []
 
 
 def local_digest(store: Store, pk: int) -> dict[str, Any]:

@@ -275,7 +275,5 @@ def test_a_stepped_row_completed_after_it_was_pushed_reaches_the_server_whole(
     wait_for(lambda: remote.run(run.path).metric("loss")[0] == [0, 1])  # step 1 on the server
     run.log({"acc": 0.9}, step=1)  # no row added: the pushed chunk's last row gets a value
     run.finish()
-    assert rows_of(remote, run.path) == rows_of(runcard.Api(), run.path) == [
-        {"_step": 0, "loss": 0.5},
-        {"_step": 1, "loss": 0.4, "acc": 0.9},
-    ]
+    want = [{"_step": 0, "loss": 0.5}, {"_step": 1, "loss": 0.4, "acc": 0.9}]
+    assert rows_of(remote, run.path) == rows_of(runcard.Api(), run.path) == want
