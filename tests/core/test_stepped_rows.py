@@ -223,3 +223,26 @@ def test_values_added_to_a_stored_row_that_cannot_be_written_are_reported_by_fin
     assert "finish reported:" in result.stdout and "could not be stored" in result.stdout, (
         result.stdout + result.stderr
     )
+
+
+def test_a_row_ending_a_full_chunk_still_gets_the_values_of_its_step() -> None:
+    run = runcard.init(project="steps")
+    for i in range(1023):
+        run.log({"i": i} if i != 5 else {"i": i, "c": 0})
+    run.log({"i": 1023, "a": 1.0}, step=1023)  # the 1,024th row: its chunk is full
+    time.sleep(0.1)  # and written, its streams ended
+    run.log({"late": 1}, step=7)  # an earlier step: a row of its own, in the next chunk
+    time.sleep(0.1)
+    run.log({"b": 2, "a": 3.0, "c": 9}, step=1023)
+    run.log({"j": 0})  # closes step 1023
+    run.finish()
+    rows = runcard.Api().run(run.path).history(pandas=False)
+    kept = [{k: v for k, v in r.items() if k != "_timestamp"} for r in rows]
+    assert kept[5] == {"_step": 5, "i": 5, "c": 0}
+    assert kept[:5] + kept[6:1023] == [{"_step": i, "i": i} for i in range(1023) if i != 5]
+    assert sorted(kept[1023:], key=lambda r: r["_step"]) == [
+        {"_step": 7, "late": 1},
+        {"_step": 1023, "i": 1023, "a": 3.0, "b": 2, "c": 9},
+        {"_step": 1024, "j": 0},
+    ]
+    assert runcard.Api().run(run.path).metric("c") == ([5, 1023], [0, 9])
