@@ -203,6 +203,13 @@ def log_cost(ctx: Context, fig: Figure) -> None:
     )
 
 
+@row("log_cost_step", "log(d, step=i) median cost on the calling thread", unit="us", target=0.5)
+def log_cost_step(ctx: Context, fig: Figure) -> None:
+    count = _count(ctx, COST_CALLS)
+    fig.title = f"log(d, step=i) median cost on the calling thread ({_k(count)} calls)"
+    _check_five(ctx.measure(fig, "log_cost_step", str(count)), count, fig.problems)
+
+
 @row("log_rss", "peak RSS for log() calls", unit="MiB", target=40.0)
 def log_rss(ctx: Context, fig: Figure) -> None:
     count = _count(ctx, RSS_CALLS)

@@ -40,6 +40,8 @@ UNSUPPORTED = {
     ("read_metric", "tensorboardX"): _NO_READER.format(tool="tensorboardX", what="event files"),
     ("read_metric", "mlflow"): "MLflow writes ~12k values/s (log_batch) and reads ~30k points/s "
     "here: over a minute per run of this size; its history row reads 250k values",
+    ("log_cost_step", "mlflow"): "its log() row passes step= already",
+    ("log_cost_step", "tensorboardX"): "its log() row passes a step already",
 }
 
 
@@ -378,8 +380,9 @@ def _log5(log: LogFn, count: int) -> None:
         log({"a": x, "b": x + 0.5, "c": x * 0.25, "d": -x, "e": 1.0 / (i + 1)})
 
 
-def _log5_costs(log: LogFn, count: int) -> dict[str, Any]:
-    """Each call timed alone; the median cost of an empty timed pair is subtracted."""
+def _log5_costs(log: Callable[..., Any], count: int, stepped: bool = False) -> dict[str, Any]:
+    """Each call timed alone; the median cost of an empty timed pair is subtracted.
+    `stepped`: each call is `log(row, step=i)`."""
     ns = time.perf_counter_ns
     empty = []
     for _ in range(count):
@@ -390,9 +393,14 @@ def _log5_costs(log: LogFn, count: int) -> dict[str, Any]:
     for i in range(count):
         x = float(i)
         row = {"a": x, "b": x + 0.5, "c": x * 0.25, "d": -x, "e": 1.0 / (i + 1)}
-        t0 = ns()
-        log(row)
-        t1 = ns()
+        if stepped:
+            t0 = ns()
+            log(row, step=i)
+            t1 = ns()
+        else:
+            t0 = ns()
+            log(row)
+            t1 = ns()
         costs.append(t1 - t0)
     costs.sort()
     empty.sort()
@@ -517,6 +525,30 @@ def log_cost_runcard(n: str) -> dict[str, Any]:
     result = _log5_costs(run.log, int(n))
     run.finish()
     return {**result, "path": run.path}
+
+
+def log_cost_step_runcard(n: str) -> dict[str, Any]:
+    import runcard
+
+    run = runcard.init(project=PROJECT)
+    result = _log5_costs(run.log, int(n), stepped=True)
+    run.finish()
+    return {**result, "path": run.path}
+
+
+def log_cost_step_wandb(n: str) -> dict[str, Any]:
+    run, log = _wandb_log()
+    result = _log5_costs(log, int(n), stepped=True)
+    run.finish()
+    return result
+
+
+def log_cost_step_trackio(n: str) -> dict[str, Any]:
+    import trackio
+
+    result = _log5_costs(_trackio_log(), int(n), stepped=True)
+    trackio.finish()
+    return result
 
 
 def log_cost_wandb(n: str) -> dict[str, Any]:
@@ -760,6 +792,39 @@ def kill_log_runcard(rate: str) -> dict[str, Any]:
 
     run = runcard.init(project=PROJECT)
     _log_until_killed(run.log, {"path": run.path}, int(rate))
+    return {}
+
+
+KILL_STEP_SLOTS = 1 << 17  # the times of the points a stepped SIGKILL child logged, by step
+
+
+def kill_log_step_runcard(rate: str) -> dict[str, Any]:
+    """`log({i, t}, step=i)` at `rate` calls/s until killed. After each call the point's time
+    goes to slot i of $BENCH_DIR/logged.bin (a shared file mapping: kept through SIGKILL), so
+    the parent knows what was logged and when, stored or not."""
+    import json
+    import mmap
+    import os
+
+    import runcard
+
+    run = runcard.init(project=PROJECT)
+    with open(os.path.join(os.environ["BENCH_DIR"], "logged.bin"), "w+b") as file:
+        file.truncate(8 * KILL_STEP_SLOTS)
+        logged = memoryview(mmap.mmap(file.fileno(), 0)).cast("d")
+    log = run.log
+    t0 = time.time()
+    print("READY " + json.dumps({"path": run.path, "t0": t0}), flush=True)
+    period = 1.0 / int(rate)
+    due = time.perf_counter()
+    for i in range(KILL_STEP_SLOTS):
+        t = time.time()
+        log({"i": i, "t": t}, step=i)
+        logged[i] = t
+        due += period
+        delay = due - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
     return {}
 
 

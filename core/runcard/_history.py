@@ -3,9 +3,11 @@
 The caller appends raw entries `(step, time, data)` to a deque and returns. The writer thread
 (and a summary read, which must see every value logged before it) calls `process()`, which turns
 entries into rows: flattened, converted, appended column by column to the open `Chunk`, and
-folded into the summary. A chunk holds up to CHUNK_ROWS rows; the open one is rewritten on each
-flush until it is full, so a crash loses at most one flush interval. The store numbers a chunk
-when it first writes it, so processes writing to one run never overwrite each other's chunks.
+folded into the summary. Entries of `log(step=)` and `commit=False` may add values to a row
+already appended (see `_open_row`). A chunk holds up to CHUNK_ROWS rows; the open one is
+rewritten on each flush until it is full, so a crash loses at most one flush interval. The
+store numbers a chunk when it first writes it, so processes writing to one run never overwrite
+each other's chunks.
 
 A stored chunk is one row of `history_chunks` (its steps and times) and one row per key of
 `history_columns` (the key's values, and which rows hold it when not all do), so reading one key
@@ -22,6 +24,7 @@ from array import array
 from collections import deque
 
 from runcard._metrics import flatten, storable
+from runcard._open_row import merge_entries, merge_into_chunk
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -50,7 +53,10 @@ class Chunk:
         "rows",
         "steps",
         "stored_rows",
+        "stored_version",
+        "taken_version",
         "times",
+        "version",
     )
 
     def __init__(self) -> None:
@@ -63,6 +69,8 @@ class Chunk:
         # None while every row holds the same keys in the same order: no positions to store
         self.positions: dict[str, _Packer] | None = None
         self.stored_rows = 0
+        # a row may get values after it was appended (see _open_row): what changed is stored
+        self.version = self.stored_version = self.taken_version = 0
 
     def extend(self, entries: list[tuple[int, float, Any]], rows: list[dict[str, Any]]) -> None:
         """Append rows with their (step, time, _) entries; the chunk has room for them."""
@@ -71,6 +79,7 @@ class Chunk:
         if self.rows:
             low, high = min(low, self.min_step), max(high, self.max_step)
         self.min_step, self.max_step = low, high
+        self.version += 1
         self.steps.extend(steps)
         self.times.extend([entry[1] for entry in entries])
         start, columns = self.rows, self.columns
@@ -96,6 +105,10 @@ class Chunk:
         for key, (values, numbers) in fresh.items():
             columns[key].extend(values)
             positions[key].extend(numbers)
+
+    def unstored_rows(self) -> int:
+        """Rows not stored yet; 1 when only a row already stored got values since."""
+        return max(self.rows - self.stored_rows, int(self.version > self.stored_version))
 
     def encode(self) -> EncodedChunk:
         """The stored form of the rows appended so far."""
@@ -135,6 +148,12 @@ class _Packer:
     def extend(self, values: list[Any]) -> None:
         self.values.extend(values)
 
+    def put(self, index: int, value: int) -> None:
+        """Insert `value` at `index` (a row that got a key after it was appended)."""
+        self.values.insert(index, value)
+        if index < self._done:  # the stream holds values after it: compress them all again
+            self._compressor, self._out, self._done = None, bytearray(), 0
+
     def __len__(self) -> int:
         return len(self.values)
 
@@ -143,6 +162,8 @@ class _Packer:
         new = self.values[self._done :]
         if not new:
             return bytes(self._out)
+        if self._compressor is None and self._done:  # the stream ended, yet a value came
+            self._out, self._done, new = bytearray(), 0, self.values[:]
         if not _LITTLE:
             new.byteswap()
         if self._compressor is None and full:
@@ -183,6 +204,26 @@ class _Column:
         try:
             self.packed.extend(values)
         except OverflowError:  # an int beyond 64 bits: stored as JSON
+            self.packed = None
+
+    def put(self, index: int, value: Any, insert: bool) -> None:
+        """Insert `value` at `index`, or replace the value there."""
+        if insert:
+            self.values.insert(index, value)
+        else:
+            self.values[index] = value
+        packed = self.packed
+        if packed is None:
+            return
+        if type(value) is not (float if packed.typecode == "d" else int):
+            self.packed = None
+            return
+        try:
+            if insert:
+                packed.insert(index, value)
+            else:
+                packed[index] = value
+        except OverflowError:
             self.packed = None
 
     def encode(self, key: str, positions: bytes | None) -> tuple[str, str, bytes | None, bytes]:
@@ -297,7 +338,8 @@ class History:
         keep_rows: bool = True,
     ) -> None:
         self._keep_rows = keep_rows  # False for a disabled run: only the summary is kept
-        self.queue: deque[tuple[int, float, dict[Any, Any]]] = deque()
+        # (step, time, data): a row; (step, time, data, continues): see _open_row
+        self.queue: deque[tuple[Any, ...]] = deque()
         self._lock = threading.Lock()
         self._summary = summary_values
         self._pinned = pinned
@@ -306,6 +348,7 @@ class History:
         self._warned: set[str] = set()
         self._open = Chunk()
         self._full: list[Chunk] = []
+        self._open_row: tuple[Chunk, int] | None = None  # the row log(step=) may add values to
 
     def define_summary(self, key: str, kind: str) -> None:
         with self._lock:
@@ -320,10 +363,24 @@ class History:
             warned = self._warned
             rows = [flatten(entry[2], warned) for entry in entries]
             self._fold(rows)
-            if self._keep_rows:
-                self._add_rows(entries, rows)
+            if not self._keep_rows:
+                return
+            if entries and max(map(len, entries)) == 4:  # log(step=) or commit=False
+                self._merge(entries, rows)
+            else:
+                self._add_rows(entries, rows, None)
 
-    def _add_rows(self, entries: list[tuple[int, float, Any]], rows: list[dict[str, Any]]) -> None:
+    def _merge(self, entries: list[tuple[Any, ...]], rows: list[dict[str, Any]]) -> None:
+        entries, rows, earlier, opened = merge_entries(entries, rows, self._open_row is not None)
+        if earlier is not None and self._open_row is not None:
+            chunk, number = self._open_row
+            merge_into_chunk(chunk, number, earlier)
+            if chunk is not self._open and chunk not in self._full:  # written again
+                self._full.append(chunk)
+        self._add_rows(entries, rows, opened)
+
+    def _add_rows(self, entries: list[Any], rows: list[dict[str, Any]], opened: int | None) -> None:
+        """Append rows to the open chunk (and new ones); `opened`: which row is left open."""
         start = 0
         while start < len(rows):
             room = CHUNK_ROWS - self._open.rows
@@ -332,6 +389,8 @@ class History:
                 self._open = Chunk()
                 continue
             end = start + room
+            if opened is not None and start <= opened < end:
+                self._open_row = (self._open, self._open.rows + opened - start)
             self._open.extend(entries[start:end], rows[start:end])
             start = end
 
@@ -358,7 +417,7 @@ class History:
                 self.queue
                 or self._full
                 or self._summary_changes
-                or self._open.rows > self._open.stored_rows
+                or self._open.version > self._open.stored_version
             )
 
     def take(self) -> tuple[list[EncodedChunk], list[Chunk], dict[str, Any]]:
@@ -366,10 +425,12 @@ class History:
         changes. Call `stored()` with the chunks once they are written."""
         with self._lock:
             chunks = [*self._full]
-            if self._open.rows > self._open.stored_rows:
+            if self._open.version > self._open.stored_version:
                 chunks.append(self._open)
             summary, self._summary_changes = self._summary_changes, {}
             encoded = [chunk.encode() for chunk in chunks]
+            for chunk in chunks:
+                chunk.taken_version = chunk.version
         return encoded, chunks, summary
 
     def stored(self, chunks: list[Chunk], encoded: list[EncodedChunk]) -> None:
@@ -377,7 +438,8 @@ class History:
             for chunk, written in zip(chunks, encoded, strict=True):
                 chunk.index = written.index
                 chunk.stored_rows = written.rows
-            self._full = [c for c in self._full if c.stored_rows < c.rows]
+                chunk.stored_version = chunk.taken_version
+            self._full = [c for c in self._full if c.stored_version < c.version]
 
     def drop_oldest(self, keep_values: int) -> int:
         """Drop the oldest full chunks not yet stored while they and the open chunk hold more
@@ -389,7 +451,7 @@ class History:
             while self._full and waiting > keep_values:
                 chunk = self._full.pop(0)
                 waiting -= _waiting(chunk)
-                dropped += chunk.rows - chunk.stored_rows
+                dropped += chunk.unstored_rows()
             return dropped
 
     def restore_summary(self, summary: dict[str, Any]) -> None:
@@ -400,7 +462,7 @@ class History:
 
 def _waiting(chunk: Chunk) -> int:
     """About how many values of the chunk wait to be stored (as if every row held every key)."""
-    return (chunk.rows - chunk.stored_rows) * len(chunk.columns)
+    return chunk.unstored_rows() * len(chunk.columns)
 
 
 def _aggregate(state: list[Any], value: Any) -> Any:

@@ -83,13 +83,3 @@ def flatten(data: dict[Any, Any], warned: set[str], prefix: str = "") -> dict[st
         else:
             row[name] = metric_value(name, value, warned)
     return row
-
-
-def merge_flat(row: dict[str, Any], data: dict[Any, Any], prefix: str = "") -> None:
-    """Merge `data` into `row` with nested dicts flattened to dotted keys; values untouched."""
-    for key, value in data.items():
-        name = prefix + (key if type(key) is str else str(key))
-        if isinstance(value, dict):
-            merge_flat(row, value, name + ".")
-        else:
-            row[name] = value

@@ -9,7 +9,6 @@ from runcard import _settings, _state
 from runcard._config import Config
 from runcard._errors import UsageError
 from runcard._history import History
-from runcard._metrics import merge_flat
 from runcard._summary import Summary
 from runcard._writer import MAX_QUEUED
 
@@ -62,8 +61,10 @@ class Run:
         self._writer = writer
         self._pusher = pusher  # copies the stored run to a tracking server (RUNCARD_URL)
         self._step = step
-        self._row: dict[str, Any] = {}  # the row being accumulated (commit=False, step=)
-        self._row_by_step = False  # the row was opened by log(step=...), not commit=False
+        # a row queued by log(step=) or commit=False that later calls may add values to (the
+        # writer merges them, see _open_row), and whether log(step=) opened it
+        self._row_open = False
+        self._row_by_step = False
         self._finished = False
         self._history = history
         self._entries = history.queue
@@ -112,13 +113,25 @@ class Run:
         dicts after logging them."""
         if type(data) is not dict and not isinstance(data, dict):
             raise TypeError(f"log() takes a dict of metrics, got {type(data).__name__}")
-        if step is None and commit is None and not self._row and not self._finished:
-            entries = self._entries  # the common case: one call, one row
-            entries.append((self._step, _now(), data.copy()))
-            self._step += 1
-            if len(entries) > self._wake_above[0]:
-                self._make_room()
-            return
+        if commit is None and not self._finished:
+            if step is None:
+                if not self._row_open:
+                    entries = self._entries  # the common case: one call, one row
+                    entries.append((self._step, _now(), data.copy()))
+                    self._step += 1
+                    if len(entries) > self._wake_above[0]:
+                        self._make_room()
+                    return
+            elif type(step) is int and step >= self._step and data:
+                if step > self._step:  # a new row; the open one is complete
+                    self._step = step
+                    self._row_open = False
+                entries = self._entries  # one entry per call: the writer merges a step's values
+                entries.append((step, _now(), data.copy(), self._row_open))
+                self._row_open = self._row_by_step = True
+                if len(entries) > self._wake_above[0]:
+                    self._make_room()
+                return
         self._log_row(data, step, commit)
 
     def _log_row(self, data: dict[str, Any], step: int | None, commit: bool | None) -> None:
@@ -128,7 +141,7 @@ class Run:
             if isinstance(step, bool) or not isinstance(step, int):
                 raise TypeError(f"log(step=...) must be an int, got {step!r}")
             if step < self._step:  # an earlier step: its own row, the current one stays open
-                self._queue_row(step, data.copy())
+                self._queue(step, data.copy(), None)
                 return
             if step > self._step:
                 self._commit()
@@ -136,20 +149,28 @@ class Run:
             self._row_by_step = True
         elif self._row_by_step:  # a call without step is a new row: close the stepped one
             self._commit()
-        merge_flat(self._row, data)
-        if commit is True or (commit is None and step is None):
+        closes = commit is True or (commit is None and step is None)
+        if data:  # a row closed at once is queued as a row of its own
+            continues = None if closes and not self._row_open else self._row_open
+            self._queue(self._step, data.copy(), continues)
+            self._row_open = True
+        if closes:
             self._commit()
 
     def _commit(self) -> None:
         self._row_by_step = False
-        if self._row:
-            self._queue_row(self._step, self._row)
-            self._row = {}
+        if self._row_open:
+            self._row_open = False
             self._step += 1
 
-    def _queue_row(self, step: int, row: dict[str, Any]) -> None:
-        self._entries.append((step, _now(), row))
-        if len(self._entries) > self._wake_above[0]:
+    def _queue(self, step: int, data: dict[Any, Any], continues: bool | None) -> None:
+        """`continues`: None, a row of its own; else whether the values continue the open row."""
+        entries = self._entries
+        if continues is None:
+            entries.append((step, _now(), data))
+        else:
+            entries.append((step, _now(), data, continues))
+        if len(entries) > self._wake_above[0]:
             self._make_room()
 
     def define_metric(

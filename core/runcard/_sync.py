@@ -26,6 +26,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from runcard._history import EncodedChunk
     from runcard._store import Store
 
 PUSH_SECONDS = 0.5  # how often a live run is pushed
@@ -69,6 +70,9 @@ class RunPusher:
         self.origin = store.origin()
         self.cursor: dict[str, Any] | None = None
         self._last_fields: dict[str, Any] | None = None
+        # the newest chunk pushed and its checksum: its last row may get values (log(step=))
+        # with no row added, which the server's cursor cannot tell
+        self._newest: tuple[int, str] | None = None
 
     def push(self) -> int:
         """Push everything the server lacks; returns the number of requests that carried data.
@@ -89,6 +93,8 @@ class RunPusher:
             chunks = self.store.chunks_after(
                 row["pk"], cursor["chunk"], cursor["grown"], CHUNKS_PER_PUSH
             )
+            if not chunks and self._newest is not None:
+                chunks = self._changed(row["pk"], *self._newest)
             if not revisions and not chunks and fields == self._last_fields:
                 return sent
             body = {
@@ -104,7 +110,16 @@ class RunPusher:
                 self.cursor = None  # ask again next time: the push may have landed anyway
                 raise
             self._last_fields = fields
+            if chunks:
+                newest = max(chunks, key=lambda chunk: chunk.index or 0)
+                self._newest = (newest.index or 0, _common.digest([newest])["sha256"])
             sent += 1
+
+    def _changed(self, pk: int, number: int, checksum: str) -> list[EncodedChunk]:
+        """Chunk `number` when it differs from what was pushed of it."""
+        chunks = self.store.chunks_after(pk, number - 1, {}, 1)
+        changed = chunks and chunks[0].index == number
+        return chunks if changed and _common.digest(chunks)["sha256"] != checksum else []
 
 
 def local_digest(store: Store, pk: int) -> dict[str, Any]:

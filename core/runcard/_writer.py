@@ -253,7 +253,7 @@ class Writer:
         pending: list[tuple[int, Any]],
         chunks: list[Chunk],
     ) -> None:
-        self._unwritten_rows = sum(chunk.rows - chunk.stored_rows for chunk in chunks)
+        self._unwritten_rows = sum(chunk.unstored_rows() for chunk in chunks)
         self._unwritten = revisions + len(pending)
         if self._error is None:
             warnings.warn(

@@ -18,6 +18,7 @@ EXPECTED_ROWS = {
     "init_finish_new_store",
     "log_rate",
     "log_cost",
+    "log_cost_step",
     "log_rss",
     "log_rss_long",
     "log_rss_disk_full",
@@ -27,6 +28,10 @@ EXPECTED_ROWS = {
     "bytes_per_value",
     "kill_window",
     "kill_window_worst",
+    "kill_step_2",
+    "kill_step_20",
+    "kill_step_300",
+    "kill_step_5000",
 }
 
 

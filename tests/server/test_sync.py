@@ -262,3 +262,18 @@ def test_an_edit_made_on_the_server_survives_a_later_sync(
     with pytest.raises(runcard.RunNotFoundError):
         runcard.Api(url=server.url).run(run.path)
     capsys.readouterr()
+
+
+def test_a_stepped_row_completed_after_it_was_pushed_reaches_the_server_whole(
+    server: Server, local_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RUNCARD_URL", server.url)
+    remote = runcard.Api(url=server.url)
+    run = runcard.init(project="live")
+    run.log({"loss": 0.5}, step=0)
+    run.log({"loss": 0.4}, step=1)
+    wait_for(lambda: remote.run(run.path).metric("loss")[0] == [0, 1])  # step 1 on the server
+    run.log({"acc": 0.9}, step=1)  # no row added: the pushed chunk's last row gets a value
+    run.finish()
+    want = [{"_step": 0, "loss": 0.5}, {"_step": 1, "loss": 0.4, "acc": 0.9}]
+    assert rows_of(remote, run.path) == rows_of(runcard.Api(), run.path) == want

@@ -435,14 +435,15 @@ class PostgresStore:
     def _apply_pushed_chunk(
         self, db: psycopg.Connection[Any], pk: int, origin: str, chunk: EncodedChunk
     ) -> None:
-        """Store a chunk pushed as `origin`'s chunk number chunk.index, once."""
+        """Store a chunk pushed as `origin`'s chunk number chunk.index, once (again with as
+        many rows: its last row may have got values, see runcard._open_row)."""
         origin_chunk = chunk.index
         known = db.execute(
             "SELECT chunk, rows FROM pushed_chunks"
             " WHERE run_pk = %s AND origin = %s AND origin_chunk = %s",
             (pk, origin, origin_chunk),
         ).fetchone()
-        if known is not None and known[1] >= chunk.rows:
+        if known is not None and known[1] > chunk.rows:
             return
         if known is None:
             chunk.index = _one(

@@ -598,13 +598,14 @@ def _cursor(db: sqlite3.Connection, pk: int, origin: str) -> dict[str, Any]:
 
 
 def _apply_pushed_chunk(db: sqlite3.Connection, pk: int, origin: str, chunk: EncodedChunk) -> None:
-    """Store a chunk pushed as `origin`'s chunk number chunk.index, once."""
+    """Store a chunk pushed as `origin`'s chunk number chunk.index, once (again with as many
+    rows: its last row may have got values, see runcard._open_row)."""
     origin_chunk = chunk.index
     known = db.execute(
         "SELECT chunk, rows FROM pushed_chunks WHERE run_pk = ? AND origin = ? AND origin_chunk = ?",
         (pk, origin, origin_chunk),
     ).fetchone()
-    if known is not None and known[1] >= chunk.rows:
+    if known is not None and known[1] > chunk.rows:
         return
     chunk.index = None if known is None else known[0]
     _write_chunk(db, pk, chunk)
