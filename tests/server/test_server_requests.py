@@ -3,9 +3,11 @@ come from another origin, and malformed bodies (each a 400 naming its fault, nev
 
 from __future__ import annotations
 
+import base64
 import json
 import urllib.error
 import urllib.request
+import zlib
 from typing import Any
 
 import pytest
@@ -16,6 +18,9 @@ import runcard
 from runcard._cli import main as cli
 
 JSON = {"Content-Type": "application/json"}
+# a chunk of one row at step 0, time 0, as the history encoder writes it
+ONE_STEP = base64.b64encode(zlib.compress(bytes(8))).decode()
+ONE_TIME = ONE_STEP
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
@@ -127,6 +132,7 @@ def test_a_write_that_is_not_json_or_comes_from_another_origin_is_refused(
         ("query_runs", {"filters": [1, 2]}, "'filters'"),
         ("query_runs", {"order": 5}, "'order'"),
         ("query_runs", {"keys": {"a": 1}}, "'keys'"),
+        ("revisions", {"pk": "PK", "scope": "config\u0000"}, "'scope' must be one of"),
         ("find_run", {"run_id": 5}, "'run_id'"),
         ("find_run", {"run_id": "r1", "entity": 5}, "'entity'"),
         ("edit_run", {"pk": "x", "fields": {}, "revisions": [], "summary_revisions": []}, "'pk'"),
@@ -227,6 +233,15 @@ def test_deeply_nested_json_is_a_400(server: Server, local_dir: Any) -> None:
         ({"chunks": {"a": 1}}, "'chunks'"),
         ({"chunks": [[2**64, 1, 0, 0, "", "", []]]}, "64-bit"),
         ({"chunks": [[0, 1, 0, 10**30, "", "", []]]}, "64-bit"),
+        ({"chunks": [[0, 1, 0, 0, None, ONE_TIME, []]]}, "malformed history chunk"),
+        ({"chunks": [[0, 1, 0, 0, "AAAA", "AAAA", []]]}, "malformed history chunk"),
+        ({"chunks": [[0, 2, 0, 0, ONE_STEP, ONE_TIME, []]]}, "1 steps and 1 times"),
+        ({"chunks": [[0, 1, 5, 9, ONE_STEP, ONE_TIME, []]]}, "min_step and max_step"),
+        ({"chunks": [[0, 1, 0, 0, ONE_STEP, ONE_TIME, [["loss", "f8", None, "AA=="]]]]}, "chunk"),
+        ({"chunks": [[0, 1, 0, 0, ONE_STEP, ONE_TIME, [["loss", "f8", None, None]]]]}, "chunk"),
+        ({"chunks": [[0, 1, 0, 0, ONE_STEP, ONE_TIME, [["loss", "json", None, "W10="]]]]}, "loss"),
+        ({"origin": "o\u0000"}, "'origin' must be a non-empty string without NUL"),
+        ({"origin": ""}, "'origin' must be a non-empty string without NUL"),
         ({"sent_at": float("nan")}, "'sent_at'"),
         ({"sent_at": 10**400}, "'sent_at'"),
         ({"sent_at": "now"}, "'sent_at'"),
@@ -252,8 +267,17 @@ def test_a_malformed_push_is_a_400_naming_its_fault(
         {"origin": "o", "runs": [{"entity": "e", "project": "p", "run_id": 7}]},
         {"origin": "o", "runs": "e/p/r1"},
         {"origin": 1, "runs": []},
+        {"origin": "o\u0000", "runs": []},
     ],
 )
 def test_a_malformed_verify_is_a_400(server: Server, local_dir: Any, body: Any) -> None:
     status, answer = post(server.url + "/api/v1/verify", json.dumps(body).encode(), JSON)
     assert status == 400, answer
+
+
+@pytest.mark.parametrize("origin", ["o\u0000", "", 5])
+def test_a_malformed_cursor_is_a_400(server: Server, local_dir: Any, origin: Any) -> None:
+    cursor = {"origin": origin, "entity": "e", "project": "p", "run_id": "r1"}
+    status, answer = post(server.url + "/api/v1/cursor", json.dumps(cursor).encode(), JSON)
+    assert status == 400, answer
+    assert "'origin'" in answer["error"]

@@ -23,17 +23,20 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 import runcard
-from runcard._remote import chunk_from_wire, chunk_to_wire
+from runcard._remote import chunk_to_wire
 from runcard._store import open_store
 from runcard.server._parse import (
     BadRequest,
+    chunk,
     entries,
     integer,
     number,
     optional,
     read_json_text,
     revision_batches,
+    scope,
     strings,
+    text,
 )
 from runcard.server._parse import field as _field
 from runcard.web._guard import MAX_BODY_BYTES, Guard
@@ -142,11 +145,11 @@ def _run_key(body: dict[str, Any]) -> list[str]:
 
 # -- logging API ---------------------------------------------------------------------------------
 def _cursor(store: Any, body: dict[str, Any]) -> Any:
-    return store.push_cursor(_field(body, "origin", str), *_run_key(body))
+    return store.push_cursor(text(body, "origin"), *_run_key(body))
 
 
 def _push(store: Any, body: dict[str, Any]) -> Any:
-    origin = _field(body, "origin", str)
+    origin = text(body, "origin")
     sent_at = number(body, "sent_at")
     run = _field(body, "run", dict)
     for name, kind in PUSHED_RUN_FIELDS.items():
@@ -157,15 +160,12 @@ def _push(store: Any, body: dict[str, Any]) -> Any:
     # the crash rule compares heartbeats with this server's clock: move it off the client's
     run["heartbeat_at"] += time.time() - sent_at
     revisions = revision_batches(_field(body, "revisions", list))
-    try:
-        chunks = [chunk_from_wire(item) for item in _field(body, "chunks", list)]
-    except ValueError as exc:
-        raise BadRequest(str(exc)) from None
+    chunks = [chunk(item) for item in _field(body, "chunks", list)]
     return store.apply_push(origin, run, revisions, chunks)
 
 
 def _verify(store: Any, body: dict[str, Any]) -> Any:
-    origin = _field(body, "origin", str)
+    origin = text(body, "origin")
     runs = _field(body, "runs", list)
     if not all(isinstance(run, dict) for run in runs):
         raise BadRequest("'runs' must be a list of objects")
@@ -187,7 +187,7 @@ def _store_endpoint(api: Any) -> Any:
             strings(b, "keys"),
         ),
         "projects": lambda s, b: s.projects(),
-        "revisions": lambda s, b: s.revisions(integer(b, "pk"), _field(b, "scope", str)),
+        "revisions": lambda s, b: s.revisions(integer(b, "pk"), scope(b)),
         "chunks_after": lambda s, b: [
             chunk_to_wire(chunk)
             for chunk in s.chunks_after(

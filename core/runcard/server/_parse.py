@@ -6,7 +6,17 @@ from __future__ import annotations
 
 import json
 import math
+import zlib
 from typing import Any
+
+from runcard._history import (
+    EncodedChunk,
+    decode_column,
+    decode_positions,
+    decode_steps,
+    decode_times,
+)
+from runcard._remote import chunk_from_wire
 
 # a stored value is at most 64 levels deep (runcard._convert.MAX_DEPTH): with the levels around
 # it this leaves room, and keeps every later recursion far from Python's limit
@@ -77,6 +87,13 @@ def number(body: dict[str, Any], name: str) -> float:
     return value
 
 
+def scope(body: dict[str, Any]) -> str:
+    value = field(body, "scope", str)
+    if value not in SCOPES:
+        raise BadRequest(f"'scope' must be one of {', '.join(SCOPES)}")
+    return str(value)
+
+
 def strings(body: dict[str, Any], name: str) -> list[str] | None:
     """`body[name]`: a list of strings, or None."""
     value = optional(body, name, list)
@@ -139,3 +156,36 @@ def _finite(value: float) -> bool:
         return math.isfinite(value)
     except OverflowError:
         return False
+
+
+def text(body: dict[str, Any], name: str) -> str:
+    """`body[name]`: a non-empty string that a PostgreSQL text column holds (no NUL)."""
+    value = field(body, name, str)
+    if not value or "\x00" in value:
+        raise BadRequest(f"{name!r} must be a non-empty string without NUL characters")
+    return str(value)
+
+
+def chunk(item: Any) -> EncodedChunk:
+    """A pushed history chunk, decoded once here so that no malformed chunk is ever stored
+    for its readers to fail on."""
+    try:
+        found = chunk_from_wire(item)
+        steps = decode_steps(found.steps)
+        times = decode_times(found.times)
+        if not len(steps) == len(times) == found.rows:
+            raise ValueError(f"{found.rows} rows, but {len(steps)} steps and {len(times)} times")
+        if (found.min_step, found.max_step) != (min(steps), max(steps)):
+            raise ValueError("min_step and max_step are not those of its steps")
+        for key, kind, positions, data in found.columns:
+            rows = decode_positions(positions, found.rows)
+            if len(decode_column(kind, data)) != len(rows) or any(
+                not 0 <= row < found.rows for row in rows
+            ):
+                raise ValueError(f"column {key!r} does not match its rows")
+    except (ValueError, TypeError, RecursionError, zlib.error) as exc:
+        message = str(exc)
+        if not message.startswith("malformed history chunk"):
+            message = f"malformed history chunk: {message}"
+        raise BadRequest(message) from None
+    return found
