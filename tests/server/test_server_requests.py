@@ -18,6 +18,7 @@ import runcard
 from runcard._cli import main as cli
 
 JSON = {"Content-Type": "application/json"}
+RUN = json.loads(push_body())["run"]
 # a chunk of one row at step 0, time 0, as the history encoder writes it
 ONE_STEP = base64.b64encode(zlib.compress(bytes(8))).decode()
 ONE_TIME = ONE_STEP
@@ -134,6 +135,9 @@ def test_a_write_that_is_not_json_or_comes_from_another_origin_is_refused(
         ("query_runs", {"keys": {"a": 1}}, "'keys'"),
         ("revisions", {"pk": "PK", "scope": "config\u0000"}, "'scope' must be one of"),
         ("find_run", {"run_id": 5}, "'run_id'"),
+        ("find_run", {"run_id": "r\udc00"}, "not Unicode"),
+        ("query_runs", {"filters": {"name": "\udc00"}}, "not Unicode"),
+        ("chunks_after", {"pk": "PK", "after": -1, "limit": 5, "keys": ["\udc00"]}, "not Unicode"),
         ("find_run", {"run_id": "r1", "entity": 5}, "'entity'"),
         ("edit_run", {"pk": "x", "fields": {}, "revisions": [], "summary_revisions": []}, "'pk'"),
         (
@@ -240,8 +244,10 @@ def test_deeply_nested_json_is_a_400(server: Server, local_dir: Any) -> None:
         ({"chunks": [[0, 1, 0, 0, ONE_STEP, ONE_TIME, [["loss", "f8", None, "AA=="]]]]}, "chunk"),
         ({"chunks": [[0, 1, 0, 0, ONE_STEP, ONE_TIME, [["loss", "f8", None, None]]]]}, "chunk"),
         ({"chunks": [[0, 1, 0, 0, ONE_STEP, ONE_TIME, [["loss", "json", None, "W10="]]]]}, "loss"),
-        ({"origin": "o\u0000"}, "'origin' must be a non-empty string without NUL"),
-        ({"origin": ""}, "'origin' must be a non-empty string without NUL"),
+        ({"origin": "o\u0000"}, "'origin' must be non-empty Unicode text without NUL"),
+        ({"origin": ""}, "'origin' must be non-empty Unicode text without NUL"),
+        ({"origin": "o\ud800"}, "'origin' must be non-empty Unicode text without NUL"),
+        ({"run": {**RUN, "name": "n\udfff"}}, "not Unicode"),
         ({"sent_at": float("nan")}, "'sent_at'"),
         ({"sent_at": 10**400}, "'sent_at'"),
         ({"sent_at": "now"}, "'sent_at'"),

@@ -96,6 +96,9 @@ def create_server_app(
                 return JSONResponse(result)
             except BadRequest as exc:
                 return JSONResponse({"error": str(exc)}, exc.status)
+            except UnicodeEncodeError:  # raised binding a value: nothing was written
+                message = "text that is not Unicode (a lone surrogate such as \\ud800)"
+                return JSONResponse({"error": f"the request holds {message}"}, 400)
             except runcard.RunNotFoundError as exc:
                 return JSONResponse({"error": str(exc)}, 404)
             except runcard.UsageError as exc:
@@ -223,6 +226,8 @@ def _checked(call: Any) -> Any:
     def run(store: Any, body: dict[str, Any]) -> Any:
         try:
             return call(store, body)
+        except UnicodeEncodeError:
+            raise
         except (KeyError, TypeError, ValueError) as exc:
             raise BadRequest(f"bad arguments: {type(exc).__name__}: {exc}") from None
 

@@ -161,9 +161,17 @@ def _finite(value: float) -> bool:
 def text(body: dict[str, Any], name: str) -> str:
     """`body[name]`: a non-empty string that a PostgreSQL text column holds (no NUL)."""
     value = field(body, name, str)
-    if not value or "\x00" in value:
-        raise BadRequest(f"{name!r} must be a non-empty string without NUL characters")
+    if not value or "\x00" in value or not _unicode(value):
+        raise BadRequest(f"{name!r} must be non-empty Unicode text without NUL characters")
     return str(value)
+
+
+def _unicode(value: str) -> bool:
+    try:
+        value.encode()  # not a lone surrogate, which a "\ud800" escape makes
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def chunk(item: Any) -> EncodedChunk:

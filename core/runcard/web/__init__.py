@@ -61,7 +61,7 @@ def run_ui(args: argparse.Namespace, api: Any = None, term: Any = None) -> int:
     from runcard.server import read_api_keys
 
     keys: list[str] = []
-    if getattr(args, "api_key_file", None):
+    if args.api_key_file:
         try:
             keys = read_api_keys(args.api_key_file)
         except ValueError as exc:
