@@ -181,6 +181,8 @@ def test_a_write_that_is_not_json_or_comes_from_another_origin_is_refused(
             "entry 0: the step",
         ),
         ("edit_run", {"pk": "PK", "fields": {}, "revisions": {}}, "'revisions'"),
+        ("edit_run", {"pk": "PK", "fields": [["name", "x"]], "revisions": []}, "'fields'"),
+        ("edit_run", {"pk": "PK", "revisions": []}, "'fields' is missing"),
     ],
 )
 def test_a_malformed_store_call_is_a_400_naming_its_fault(

@@ -204,7 +204,7 @@ def _store_endpoint(api: Any) -> Any:
         "last_step": lambda s, b: s.last_step(integer(b, "pk")),
         "edit_run": lambda s, b: s.edit_run(
             integer(b, "pk"),
-            b["fields"],
+            _field(b, "fields", dict),
             entries(_field(b, "revisions", list), "revisions"),
             entries(_field(b, "summary_revisions", list), "summary_revisions"),
         ),
