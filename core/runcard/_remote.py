@@ -101,8 +101,10 @@ def chunk_from_wire(item: list[Any]) -> EncodedChunk:
     try:
         index, rows, min_step, max_step, steps, times, columns = item
         numbers = (index, rows, min_step, max_step)
-        if not all(type(n) is int for n in numbers) or rows <= 0 or index < 0:
-            raise ValueError("chunk numbers must be integers, rows and index positive")
+        if not all(type(n) is int and -(2**63) <= n < 2**63 for n in numbers):
+            raise ValueError("chunk numbers must be 64-bit integers")
+        if rows <= 0 or index < 0:
+            raise ValueError("a chunk's rows and index must be positive")
         decoded = []
         for key, kind, positions, data in columns:
             if not isinstance(key, str) or kind not in ("f8", "i8", "b1", "json"):

@@ -74,15 +74,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextlib.contextmanager
-def serving(root: Path) -> Iterator[str]:
+def serving(root: Path) -> contextlib.AbstractContextManager[str]:
     """The app over the store at `root`, served by uvicorn on a free loopback port: its URL."""
-    import uvicorn
-
     from runcard.web._app import create_app
 
+    return serving_app(create_app(str(root)))
+
+
+@contextlib.contextmanager
+def serving_app(app: Any) -> Iterator[str]:
+    """An ASGI app served by uvicorn on a free loopback port: its URL."""
+    import uvicorn
+
     port = free_port()
-    config = uvicorn.Config(create_app(str(root)), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()

@@ -66,7 +66,7 @@ def test_ui_serves_the_store_given_by_dir(store_dir: Path) -> None:
     assert f"http://127.0.0.1:{port}/" in err
 
 
-def _get_json(url: str, proc: subprocess.Popen[str]) -> Any:
+def _get_json(url: str | urllib.request.Request, proc: subprocess.Popen[str]) -> Any:
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -84,3 +84,34 @@ def test_ui_without_the_extra_says_how_to_install_it(
     monkeypatch.setitem(sys.modules, "uvicorn", None)
     assert run_ui(parse("ui")) == 2
     assert "pip install 'runcard[ui]'" in capsys.readouterr().err
+
+
+def test_ui_refuses_a_host_beyond_loopback_without_a_key(store_dir: Path, tmp_path: Path) -> None:
+    runcard.init(project="served").finish()
+    port = free_port()
+    command = [sys.executable, "-m", "runcard", "ui", "--host", "0.0.0.0", "--port", str(port)]
+    refused = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2
+    assert "refusing --host 0.0.0.0 without --api-key-file" in refused.stderr
+    key = "ui-key-0123456789abcdef"
+    key_file = tmp_path / "keys"
+    key_file.write_text("short\n")
+    short = subprocess.run([*command, "--api-key-file", str(key_file)], capture_output=True)
+    assert short.returncode == 2 and b"16 characters or more" in short.stderr
+    key_file.write_text(f"{key}\n")
+    proc = subprocess.Popen(
+        [*command, "--api-key-file", str(key_file)], stderr=subprocess.PIPE, text=True
+    )
+    try:
+        keyed = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/projects", headers={"Authorization": f"Bearer {key}"}
+        )
+        answer = _get_json(keyed, proc)
+        assert [p["name"] for p in answer["projects"]] == ["served"]
+        with pytest.raises(urllib.error.HTTPError) as unkeyed:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/projects")
+        assert unkeyed.value.code == 401
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=20)
+    assert "API key required" in err

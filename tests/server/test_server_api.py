@@ -30,7 +30,8 @@ def keyed_server(server_store: str, tmp_path: Path) -> Iterator[Server]:
 
 
 def post(url: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, dict]:  # type: ignore[type-arg]
-    request = urllib.request.Request(url, data=body, method="POST", headers=headers or {})
+    headers = {"Content-Type": "application/json", **(headers or {})}
+    request = urllib.request.Request(url, data=body, method="POST", headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
             return answer.status, json.loads(answer.read())

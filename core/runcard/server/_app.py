@@ -4,37 +4,46 @@ Clients push runs (see `runcard._sync`) and read through `/api/v1/store/<method>
 answers the read side of a `Store` (see `runcard._remote.RemoteStore`). Every handler runs in
 a worker thread with that thread's own store connection. With API keys configured, every
 request, the web pages included, must carry one (bearer token, or HTTP basic auth password for
-browsers); keys are compared in constant time.
+browsers); keys are compared in constant time. Writes must be JSON and come from no other
+origin (see `runcard.web._guard`); a malformed body is a 400 naming what is wrong.
 """
 
 from __future__ import annotations
 
-import hmac
-import json
 import threading
 import time
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 import runcard
 from runcard._convert import dumps
-from runcard._remote import chunk_from_wire, chunk_to_wire
+from runcard._remote import chunk_to_wire
 from runcard._store import _fields, open_store
+from runcard.server._parse import (
+    BadRequest,
+    chunk,
+    entries,
+    integer,
+    number,
+    optional,
+    read_json_text,
+    revision_batches,
+    scope,
+    strings,
+    text,
+)
+from runcard.server._parse import field as _field
+from runcard.web._guard import MAX_BODY_BYTES, Guard
 
-MAX_BODY_BYTES = 32 * 2**20
 MAX_CHUNKS_PER_READ = 256
 RUN_KEYS = ("entity", "project", "run_id")
-
-
-class BadRequest(Exception):
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 class _Stores:
@@ -69,6 +78,9 @@ def create_server_app(
                 return Response(dumps(result), media_type="application/json")
             except BadRequest as exc:
                 return JSONResponse({"error": str(exc)}, exc.status)
+            except UnicodeEncodeError:  # raised binding a value: nothing was written
+                message = "text that is not Unicode (a lone surrogate such as \\ud800)"
+                return JSONResponse({"error": f"the request holds {message}"}, 400)
             except runcard.RunNotFoundError as exc:
                 return JSONResponse({"error": str(exc)}, 404)
             except runcard.UsageError as exc:
@@ -80,7 +92,7 @@ def create_server_app(
 
     from runcard.web._app import create_app
 
-    web = create_app(store_url, allowed_hosts=allowed_hosts)
+    web = create_app(store_url)
     routes = [
         Route("/api/v1/cursor", api(_cursor), methods=["POST"]),
         Route("/api/v1/push", api(_push), methods=["POST"]),
@@ -88,9 +100,14 @@ def create_server_app(
         Route("/api/v1/store/{method}", _store_endpoint(api), methods=["POST"]),
         Mount("/", app=web),
     ]
-    app = Starlette(routes=routes)
+    # on loopback, only Host headers naming loopback are served (no DNS rebinding), the logging
+    # API's included
+    middleware = []
+    if allowed_hosts is not None:
+        middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts))
+    app = Starlette(routes=routes, middleware=middleware)
     app.state.catalog = web.state.catalog
-    return _Guard(app, api_keys or [], max_body)
+    return Guard(app, api_keys or [], max_body)
 
 
 async def _read_json(request: Request, limit: int) -> dict[str, Any]:
@@ -101,22 +118,10 @@ async def _read_json(request: Request, limit: int) -> dict[str, Any]:
         if size > limit:
             raise BadRequest(f"request body over {limit:,} bytes", 413)
         parts.append(part)
-    try:
-        body = json.loads(b"".join(parts) or b"{}")
-    except ValueError as exc:
-        raise BadRequest(f"request body is not JSON: {exc}") from None
+    body = read_json_text(b"".join(parts) or b"{}", "request body")
     if not isinstance(body, dict):
         raise BadRequest("request body must be a JSON object")
     return body
-
-
-def _field(body: dict[str, Any], name: str, kind: Any) -> Any:
-    if name not in body:
-        raise BadRequest(f"{name!r} is missing")
-    value = body[name]
-    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-        raise BadRequest(f"{name!r} has the wrong type ({type(value).__name__})")
-    return value
 
 
 def _run_key(body: dict[str, Any]) -> list[str]:
@@ -125,12 +130,12 @@ def _run_key(body: dict[str, Any]) -> list[str]:
 
 # -- logging API ---------------------------------------------------------------------------------
 def _cursor(store: Any, body: dict[str, Any]) -> Any:
-    return store.push_cursor(_field(body, "origin", str), *_run_key(body))
+    return store.push_cursor(text(body, "origin"), *_run_key(body))
 
 
 def _push(store: Any, body: dict[str, Any]) -> Any:
-    origin = _field(body, "origin", str)
-    sent_at = _field(body, "sent_at", (int, float))
+    origin = text(body, "origin")
+    sent_at = number(body, "sent_at")
     run = _field(body, "run", dict)
     _fields.check_pushed(run)  # a UsageError: a 400 naming the field
     if not 0 <= sent_at <= _fields.LATEST_TIME:
@@ -138,63 +143,53 @@ def _push(store: Any, body: dict[str, Any]) -> Any:
     run = dict(run)
     # the crash rule compares heartbeats with this server's clock: move it off the client's
     run["heartbeat_at"] = _fields.in_time_range(run["heartbeat_at"] + time.time() - sent_at)
-    revisions = []
-    for item in _field(body, "revisions", list):
-        if (
-            not isinstance(item, list)
-            or len(item) != 3
-            or type(item[0]) is not int
-            or item[1] not in ("config", "summary", "run")
-            or not isinstance(item[2], str)
-        ):
-            raise BadRequest("revisions must be [number, 'config'|'summary'|'run', entries]")
-        try:
-            entries = json.loads(item[2])
-            if not all(isinstance(e, list) and len(e) == 6 for e in entries):
-                raise ValueError
-        except ValueError:
-            raise BadRequest(f"revision batch {item[0]}: entries are malformed") from None
-        revisions.append(tuple(item))
-    try:
-        chunks = [chunk_from_wire(item) for item in _field(body, "chunks", list)]
-    except ValueError as exc:
-        raise BadRequest(str(exc)) from None
+    revisions = revision_batches(_field(body, "revisions", list))
+    chunks = [chunk(item) for item in _field(body, "chunks", list)]
     return store.apply_push(origin, run, revisions, chunks)
 
 
 def _verify(store: Any, body: dict[str, Any]) -> Any:
-    origin = _field(body, "origin", str)
-    return [store.origin_digest(origin, *_run_key(run)) for run in _field(body, "runs", list)]
+    origin = text(body, "origin")
+    runs = _field(body, "runs", list)
+    if not all(isinstance(run, dict) for run in runs):
+        raise BadRequest("'runs' must be a list of objects")
+    return [store.origin_digest(origin, *_run_key(run)) for run in runs]
 
 
 # -- the read side of the store, for Api(url=...) ----------------------------------------------
 def _store_endpoint(api: Any) -> Any:
     calls = {
-        "find_run": lambda s, b: s.find_run(b.get("entity"), b.get("project"), b["run_id"]),
+        "find_run": lambda s, b: s.find_run(
+            optional(b, "entity", str), optional(b, "project", str), _field(b, "run_id", str)
+        ),
         "query_runs": lambda s, b: s.query_runs(
-            b.get("entity"),
-            b.get("project"),
-            b.get("filters"),
-            b.get("order"),
-            b.get("limit"),
-            b.get("keys"),
+            optional(b, "entity", str),
+            optional(b, "project", str),
+            optional(b, "filters", dict),
+            optional(b, "order", str),
+            None if b.get("limit") is None else integer(b, "limit", 0),
+            strings(b, "keys"),
         ),
         "projects": lambda s, b: s.projects(),
-        "revisions": lambda s, b: s.revisions(b["pk"], b["scope"]),
+        "revisions": lambda s, b: s.revisions(integer(b, "pk"), scope(b)),
         "chunks_after": lambda s, b: [
             chunk_to_wire(chunk)
             for chunk in s.chunks_after(
-                b["pk"], b["after"], {}, min(int(b["limit"]), MAX_CHUNKS_PER_READ), b.get("keys")
+                integer(b, "pk"),
+                integer(b, "after"),
+                {},
+                min(integer(b, "limit", 0), MAX_CHUNKS_PER_READ),
+                strings(b, "keys"),
             )
         ],
-        "last_step": lambda s, b: s.last_step(b["pk"]),
+        "last_step": lambda s, b: s.last_step(integer(b, "pk")),
         "edit_run": lambda s, b: s.edit_run(
-            b["pk"],
-            b["fields"],
-            [tuple(r) for r in b["revisions"]],
-            [tuple(r) for r in b["summary_revisions"]],
+            integer(b, "pk"),
+            _field(b, "fields", dict),
+            entries(_field(b, "revisions", list), "revisions"),
+            entries(_field(b, "summary_revisions", list), "summary_revisions"),
         ),
-        "delete_run": lambda s, b: s.delete_run(b["pk"]),
+        "delete_run": lambda s, b: s.delete_run(integer(b, "pk")),
     }
     handlers = {name: api(_checked(call)) for name, call in calls.items()}
 
@@ -212,56 +207,9 @@ def _checked(call: Any) -> Any:
     def run(store: Any, body: dict[str, Any]) -> Any:
         try:
             return call(store, body)
+        except UnicodeEncodeError:
+            raise
         except (KeyError, TypeError, ValueError) as exc:
             raise BadRequest(f"bad arguments: {type(exc).__name__}: {exc}") from None
 
     return run
-
-
-# -- API keys and body size ----------------------------------------------------------------------
-class _Guard:
-    """ASGI middleware: refuse requests without a valid key (when keys are set) and bodies
-    declared larger than the limit, before the app sees them."""
-
-    def __init__(self, app: Any, api_keys: list[str], max_body: int) -> None:
-        self.app = app
-        self.state = app.state
-        self._keys = [key.encode() for key in api_keys]
-        self._max_body = max_body
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope["headers"])
-        if self._keys and not self._authorized(headers.get(b"authorization", b"")):
-            api = scope["path"].startswith("/api/")
-            response: Response = JSONResponse(
-                {"error": "missing or wrong API key"},
-                401,
-                headers=None if api else {"WWW-Authenticate": 'Basic realm="runcard"'},
-            )
-            await response(scope, receive, send)
-            return
-        length = headers.get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self._max_body):
-            response = JSONResponse({"error": f"request body over {self._max_body:,} bytes"}, 413)
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
-
-    def _authorized(self, header: bytes) -> bool:
-        import base64
-
-        scheme, _, value = header.partition(b" ")
-        if scheme.lower() == b"basic":
-            try:
-                value = base64.b64decode(value, validate=True).partition(b":")[2]
-            except ValueError:
-                return False
-        elif scheme.lower() != b"bearer":
-            return False
-        found = False
-        for key in self._keys:  # every key compared, in constant time each
-            found |= hmac.compare_digest(value, key)
-        return found

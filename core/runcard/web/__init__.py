@@ -16,16 +16,22 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def add_ui_command(subparsers: Any) -> argparse.ArgumentParser:
-    """Add `runcard ui [--dir DIR] [--host 127.0.0.1] [--port 8787]` to `subparsers`."""
+    """Add `runcard ui [--dir DIR] [--host 127.0.0.1] [--port 8787] [--api-key-file FILE]` to
+    `subparsers`."""
     sub = subparsers.add_parser(
         "ui",
         help="serve the web app on 127.0.0.1:8787",
         description="Serve a read-only web app over the store: runs table, group-by, config "
-        "diff, charts, parallel coordinates. Binds the loopback address unless --host says "
-        "otherwise; anyone who can reach the port can read every run.",
+        "diff, charts, parallel coordinates. Listens on 127.0.0.1 unless --host says otherwise, "
+        "and refuses any other address without --api-key-file.",
     )
     sub.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default: 127.0.0.1)")
     sub.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default: 8787)")
+    sub.add_argument(
+        "--api-key-file",
+        help="a file of API keys, one per line: every request must carry one (a browser asks "
+        "for it as the password)",
+    )
     sub.set_defaults(handler=run_ui, command_name="ui")
     return sub
 
@@ -44,6 +50,7 @@ def run_ui(args: argparse.Namespace, api: Any = None, term: Any = None) -> int:
         import uvicorn
 
         from runcard.web._app import create_app
+        from runcard.web._guard import Guard
     except ImportError as exc:
         print(
             f"runcard ui: the web app needs the 'ui' extra ({exc.name} is missing): "
@@ -51,11 +58,31 @@ def run_ui(args: argparse.Namespace, api: Any = None, term: Any = None) -> int:
             file=sys.stderr,
         )
         return 2
+    from runcard.server import read_api_keys
+
+    keys: list[str] = []
+    if args.api_key_file:
+        try:
+            keys = read_api_keys(args.api_key_file)
+        except ValueError as exc:
+            print(f"runcard ui: {exc}", file=sys.stderr)
+            return 2
+    if args.host not in LOOPBACK and not keys:
+        print(
+            f"runcard ui: refusing --host {args.host} without --api-key-file: anyone who can "
+            "reach the port could read every run",
+            file=sys.stderr,
+        )
+        return 2
     # on loopback, only Host headers naming loopback are served (no DNS rebinding)
     hosts = list(LOOPBACK) if args.host in LOOPBACK else None
-    app = create_app(getattr(args, "dir", None), allowed_hosts=hosts)
+    app = Guard(create_app(getattr(args, "dir", None), allowed_hosts=hosts), keys)
     app.state.catalog.warm()
-    print(f"runcard ui: serving http://{args.host}:{args.port}/ (Ctrl-C stops)", file=sys.stderr)
+    print(
+        f"runcard ui: serving http://{args.host}:{args.port}/ "
+        f"({'API key required; ' if keys else ''}Ctrl-C stops)",
+        file=sys.stderr,
+    )
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 
