@@ -17,7 +17,6 @@ The current run of a thread or task is not here: it is a ContextVar (`runcard._s
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import threading
@@ -33,7 +32,11 @@ if TYPE_CHECKING:
 
     from runcard._run import Run
 
-logger = logging.getLogger("runcard")
+
+def _logger() -> Any:
+    import logging  # not at import: `import runcard` stays light
+
+    return logging.getLogger("runcard")
 
 
 class Process:
@@ -84,7 +87,7 @@ class Process:
             try:
                 facts = git_metadata(start)
             except Exception as exc:
-                logger.debug("runcard: git metadata unavailable: %s", exc)
+                _logger().debug("runcard: git metadata unavailable: %s", exc)
                 facts = {}
             self.git_facts[start] = facts
         return dict(facts)
@@ -114,7 +117,7 @@ class Process:
             try:
                 run.finish(exit_code=exit_code)
             except Exception as exc:
-                logger.error("runcard: could not finish run %s at exit: %s", run.path, exc)
+                _logger().error("runcard: could not finish run %s at exit: %s", run.path, exc)
 
     def at_exit(self) -> None:
         """Finish live runs, then wait for writer threads still closing their store: a thread
