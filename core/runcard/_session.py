@@ -182,14 +182,13 @@ def _stored_run(
         revisions = []
     history = History(summary._values, summary._pinned)
     writer = Writer(store, pk, heartbeat, history)
-    pusher = _start_pusher(client, identity)
     run = Run(
         **identity,
         config=config,
         summary=summary,
         history=history,
         writer=writer,
-        pusher=pusher,
+        pusher=_start_pusher(client, identity),
         step=step,
     )
     if revisions:
