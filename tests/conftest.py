@@ -14,7 +14,7 @@ import pytest
 
 import pg_server
 import runcard
-from runcard import _state
+from runcard import _process, _state
 
 
 @pytest.fixture(scope="session")
@@ -52,11 +52,11 @@ def store_dir(
     monkeypatch.setenv("RUNCARD_DIR", str(root))
     for name in ("RUNCARD_CONFIG_PATHS", "RUNCARD_MODE", "RUNCARD_PROJECT", "RUNCARD_ENTITY"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(_state, "argv_config_paths", None)
+    monkeypatch.setattr(_process.process, "argv_config_paths", None)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "argv", [str(tmp_path / "train.py")])
     yield root
-    for run in list(_state.live_runs):
+    for run in list(_process.process.live_runs):
         run.finish()
     _state.current_run.set(None)
 

@@ -12,10 +12,13 @@ wandb.Api().run(run.path).config    # {"lr": 0.01, "model": {"depth": 4}, "epoch
 
 from __future__ import annotations
 
-from runcard import _state
+import sys
+
+from runcard import _process, _state
 from runcard._api import Api, ApiRun, Project
 from runcard._config import SOURCES as CONFIG_SOURCES
-from runcard._config import Config, ConfigDict
+from runcard._config import Config
+from runcard._config_dict import ConfigDict
 from runcard._errors import (
     ConfigError,
     ConfigFileError,
@@ -37,6 +40,9 @@ if TYPE_CHECKING:
     run: Run | None
 
 __version__ = "0.1.0"
+
+# `--configs` leaves sys.argv now, before the script's own argparse runs (see runcard._process)
+_process.process.take_configs_argument(sys.argv)
 
 __all__ = [
     "Api",

@@ -72,7 +72,18 @@ class Api:
         entity = parts[0] if len(parts) == 3 else None
         project = parts[-2] if len(parts) >= 2 else None
         store = self._open()
-        row = store.find_run(entity, project, parts[-1])
+        if entity is None:  # `project/id` or an id: it may be in several projects
+            filters = {"run_id": parts[-1], **({"project": project} if project else {})}
+            rows = store.query_runs(None, None, filters, None)
+            if len(rows) > 1:
+                found = ", ".join(f"{r['entity']}/{r['project']}/{r['run_id']}" for r in rows)
+                raise UsageError(
+                    f"Api().run({path!r}): run id {parts[-1]!r} is in several projects "
+                    f"({found}): give {'entity/' if project else ''}project/id"
+                )
+            row = rows[0] if rows else None
+        else:
+            row = store.find_run(entity, project, parts[-1])
         if row is None:
             raise RunNotFoundError(
                 f"no run {path!r} in the store at {_settings.redacted(self._root)}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 import time
 
+from runcard._config_dict import ConfigDict, plain, wrap
 from runcard._convert import LONG_INT_BITS, Conversion, to_config_value
 from runcard._errors import ConfigError
 from runcard._inputs import mapping_of, sourced
@@ -57,56 +58,6 @@ def _caller_detail() -> str | None:
     return None if frame is None else f"{frame.f_code.co_filename}:{frame.f_lineno}"
 
 
-class ConfigDict(dict):
-    """A nested config value: a real `dict` that also allows attribute reads (`c.model.depth`).
-
-    Item and attribute writes go back through the owning Config, so they are recorded too.
-    """
-
-    __slots__ = ("_owner", "_path")
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(
-                f"config value {'.'.join(self._path)!r} has no key {name!r}"
-            ) from None
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in ConfigDict.__slots__:
-            object.__setattr__(self, name, value)
-        else:
-            self[name] = value
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        self._owner._write({str(key): value}, "code", prefix=self._path)
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        self._owner._write(dict(*args, **kwargs), "code", prefix=self._path)
-
-    def setdefault(self, key: Any, default: Any = None) -> Any:
-        if key not in self:
-            self[key] = default
-        return self[key]
-
-    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
-        raise TypeError(
-            f"config value {'.'.join(self._path)!r}: keys cannot be removed from a run config"
-        )
-
-    __delitem__ = pop = popitem = clear = __delattr__ = _refuse
-
-    def __reduce__(self) -> Any:  # copies and pickles are plain dicts
-        return (dict, (_plain(self),))
-
-    def __copy__(self) -> dict[str, Any]:
-        return dict(self)
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
-        return _plain(self)
-
-
 def revision_key(path: tuple[str, ...] | list[str], dotted: str | None = None) -> Key:
     """How a revision names its key: dotted, unless a part holds a dot (then the parts)."""
     if len(path) == 1:
@@ -117,14 +68,6 @@ def revision_key(path: tuple[str, ...] | list[str], dotted: str | None = None) -
 
 def key_path(key: Key) -> list[str]:
     return key.split(".") if isinstance(key, str) else list(key)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _leaves(value: Any, prefix: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], Any]]:
@@ -212,7 +155,7 @@ class Config:
 
     def as_dict(self) -> dict[str, Any]:
         """A plain, deep copy of the user keys."""
-        return {k: _plain(v) for k, v in self.items()}
+        return {k: plain(v) for k, v in self.items()}
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Config):
@@ -426,7 +369,7 @@ class Config:
             node = node[part]
         if isinstance(node, dict) and node:
             # {} merged into a dict changes nothing; a plain value replaces the whole dict
-            return True, (value if isinstance(value, dict) else _plain(node))
+            return True, (value if isinstance(value, dict) else plain(node))
         return True, node
 
     def _assign(self, path: tuple[str, ...], value: Any) -> None:
@@ -437,10 +380,10 @@ class Config:
         for depth, part in enumerate(path[:-1]):
             child = node.get(part)
             if not isinstance(child, ConfigDict):
-                child = _wrap({}, self, path[: depth + 1])
+                child = wrap({}, self, path[: depth + 1])
                 dict.__setitem__(node, part, child)
             node = child
-        leaf = _wrap(value, self, path) if isinstance(value, dict) else value
+        leaf = wrap(value, self, path) if isinstance(value, dict) else value
         dict.__setitem__(node, path[-1], leaf)
 
     def _describe(self, descriptions: dict[str, str]) -> None:
@@ -451,12 +394,3 @@ class Config:
         for path, value in _leaves(values, ()):
             if path:
                 self._assign(path, value)
-
-
-def _wrap(value: dict[str, Any], owner: Config, path: tuple[str, ...]) -> ConfigDict:
-    wrapped = ConfigDict()
-    object.__setattr__(wrapped, "_owner", owner)
-    object.__setattr__(wrapped, "_path", path)
-    for k, v in value.items():
-        dict.__setitem__(wrapped, k, _wrap(v, owner, (*path, k)) if isinstance(v, dict) else v)
-    return wrapped

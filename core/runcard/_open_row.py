@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from bisect import bisect_left
 
+from runcard._history import _Column, _Packer
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -52,8 +54,6 @@ def merge_entries(
 
 def merge_into_chunk(chunk: Chunk, number: int, row: dict[str, Any]) -> None:
     """Put `row`'s values into row `number` of `chunk` (a value it holds is replaced)."""
-    from runcard._history import _Column, _Packer
-
     columns = chunk.columns
     if chunk.positions is None and (chunk.rows == 1 or set(row) <= set(columns)):
         for key, value in row.items():  # every row holds every key: row `number` is at `number`

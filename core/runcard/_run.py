@@ -8,7 +8,8 @@ from time import time as _now
 from runcard import _settings, _state
 from runcard._config import Config
 from runcard._errors import UsageError
-from runcard._history import History
+from runcard._history_buffer import History
+from runcard._process import process
 from runcard._summary import Summary
 from runcard._writer import MAX_QUEUED
 
@@ -193,8 +194,7 @@ class Run:
             return
         self._commit()
         self._finished = True
-        if self in _state.live_runs:
-            _state.live_runs.remove(self)
+        process.remove_live_run(self)
         if _state.current_run.get() is self:
             _state.current_run.set(None)
         if self._writer is None:

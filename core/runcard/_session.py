@@ -1,21 +1,26 @@
-"""The wandb-style verbs: `init()`, `log()`, `finish()`, and the exit hooks that finish runs."""
+"""The wandb-style verbs: `init()`, `log()`, `finish()`, and `setup()`.
+
+`init()` checks its arguments, picks what to do with a live run (the reinit policy), builds the
+config (`_init_config`), creates the run in the store or continues it (`_resume`), and starts its
+writer; the process state it registers the run with (exit hooks included) is `_process`.
+"""
 
 from __future__ import annotations
 
 import os
-import sys
 import time
 
 from runcard import _settings, _state
-from runcard._config import Config, key_path
-from runcard._convert import loads
+from runcard._config import Config
 from runcard._errors import RunNotFoundError, UsageError
-from runcard._history import History
-from runcard._host import git_metadata, host_metadata
-from runcard._inputs import sourced
+from runcard._history_buffer import History
+from runcard._host import host_metadata
+from runcard._init_config import apply_init_config
 from runcard._names import name_stem, new_run_id
+from runcard._process import process
+from runcard._resume import continue_stored_run
 from runcard._run import Run
-from runcard._sources import file_sources, read_config_file, script_dir
+from runcard._sources import script_dir
 from runcard._store import _fields, open_store
 from runcard._summary import Summary
 from runcard._writer import Writer
@@ -65,7 +70,7 @@ def init(
         previous = None
     if previous is not None and policy == "return_previous":
         _warn_ignored(previous, project=project, entity=entity, name=name, id=id, group=group)
-        _apply_init_config(
+        apply_init_config(
             previous.config,
             config,
             config_include_keys,
@@ -84,7 +89,7 @@ def init(
         raise UsageError("init(): pass config_include_keys or config_exclude_keys, not both")
     if resume == "must" and not id:
         raise UsageError("init(resume='must') needs the id= of the run to continue")
-    project = project or os.environ.get(_settings.ENV_PROJECT) or _settings.DEFAULT_PROJECT
+    project = project or _settings.default_project()
     _check_name("project", project)
     entity = entity or _settings.default_entity()
     _check_name("entity", entity)
@@ -94,7 +99,7 @@ def init(
     config_obj = Config(allow_val_change=allow_val_change)
     collected: list[Any] = []
     object.__setattr__(config_obj, "_sink", collected.extend)
-    _apply_init_config(config_obj, config, config_include_keys, config_exclude_keys)
+    apply_init_config(config_obj, config, config_include_keys, config_exclude_keys)
 
     identity: dict[str, Any] = {
         "id": id or new_run_id(),
@@ -156,25 +161,18 @@ def _stored_run(
             identity["name"] = fields["name"]  # create_run numbers a run given no name
     step = 0
     if existing is not None:
-        if resume in (None, False, "never"):
-            store.close()
-            raise UsageError(
-                f"run {entity}/{project}/{run_id} already exists; pass resume='allow' or "
-                "resume='must' to continue it, or choose another id"
-            )
-        pk = existing["pk"]
-        store.reopen_run(pk, heartbeat, host)
-        last_step = store.last_step(pk)
-        step = 0 if last_step is None else last_step + 1
-        identity["name"] = existing["name"]
-        resumed = Config(allow_val_change=allow_val_change)
-        resumed._load(loads(existing["config"]))
-        resumed._descriptions.update(loads(existing["descriptions"]))
-        changed: list[Any] = []
-        object.__setattr__(resumed, "_sink", changed.extend)
-        _replay(resumed, revisions, config._descriptions)
-        config, revisions = resumed, changed
-        summary._load(loads(existing["summary"]))
+        pk, step, config, revisions = continue_stored_run(
+            store,
+            existing,
+            identity,
+            resume,
+            config,
+            revisions,
+            summary,
+            heartbeat,
+            host,
+            allow_val_change,
+        )
     elif pk is None:
         store.close()
         raise RunNotFoundError(
@@ -184,20 +182,19 @@ def _stored_run(
         revisions = []
     history = History(summary._values, summary._pinned)
     writer = Writer(store, pk, heartbeat, history)
-    pusher = _start_pusher(client, identity)
     run = Run(
         **identity,
         config=config,
         summary=summary,
         history=history,
         writer=writer,
-        pusher=pusher,
+        pusher=_start_pusher(client, identity),
         step=step,
     )
     if revisions:
         writer.put_config(revisions)
     start = script_dir()
-    writer.put_host(lambda: _safe_git(start))
+    writer.put_host(lambda: process.git_facts_of(start))
     return run
 
 
@@ -216,46 +213,6 @@ def _start_pusher(client: Any, identity: dict[str, Any]) -> Any:
     from runcard._sync import Pusher
 
     return Pusher(identity["root"], client, identity["entity"], identity["project"], identity["id"])
-
-
-def _apply_init_config(
-    config: Config,
-    value: Any,
-    include: Iterable[str] | None,
-    exclude: Iterable[str] | None,
-    files: bool = True,
-    allow_val_change: bool | None = True,
-) -> None:
-    """Write the config sources in precedence order: files, then init(config=), then filters.
-    A new run takes them silently (allow_val_change=True); a run joined with
-    reinit="return_previous" takes only init(config=), under its own policy."""
-    groups: list[tuple[str, str | None, dict[Any, Any], dict[str, str]]] = []
-    if files:
-        if _state.argv_config_error is not None:
-            raise _state.argv_config_error
-        groups.extend(file_sources(_state.argv_config_paths))
-    if isinstance(value, (str, os.PathLike)):
-        path = os.fspath(value)
-        groups.append(("init", path, *read_config_file(path)))
-    elif value is not None:
-        groups.extend(sourced(value, "init"))
-    keep = set(include) if include is not None else None
-    drop = set(exclude) if exclude is not None else set()
-    for source, detail, values, descriptions in groups:
-        chosen = {k: v for k, v in values.items() if (keep is None or k in keep) and k not in drop}
-        config._write(chosen, source, detail=detail, allow_val_change=allow_val_change)
-        config._descriptions.update({k: d for k, d in descriptions.items() if k in chosen})
-
-
-def _replay(config: Config, revisions: list[Any], descriptions: dict[str, str]) -> None:
-    """Apply init-time revisions to a resumed run's config: unchanged values record nothing."""
-    for key, value, source, detail, _step, _time in revisions:
-        path = key_path(key)
-        nested: Any = value
-        for part in reversed(path[1:]):
-            nested = {part: nested}
-        config._write({path[0]: nested}, source, detail=detail, allow_val_change=True)
-    config._descriptions.update(descriptions)
 
 
 REINIT_POLICIES = ("finish_previous", "return_previous")
@@ -279,7 +236,7 @@ def _warn_ignored(previous: Run, **identity: str | None) -> None:
 
 def _reinit_policy(reinit: bool | str | None) -> str:
     if reinit is None:
-        return _state.reinit_default
+        return process.reinit_default
     if reinit is True:
         return "finish_previous"
     if reinit in REINIT_POLICIES:
@@ -293,24 +250,10 @@ def setup(reinit: str | None = None) -> str:
     A framework adapter that starts a run around the user's code (the Hydra callback) calls
     `setup(reinit="return_previous")` so an `init()` in that code joins its run, and restores
     the old setting when its run ends."""
-    previous = _state.reinit_default
+    previous = process.reinit_default
     if reinit is not None:
-        _state.reinit_default = _reinit_policy(reinit)
+        process.reinit_default = _reinit_policy(reinit)
     return previous
-
-
-def _safe_git(start: str) -> dict[str, Any]:
-    """Git facts of the script's work tree, read once per process: the code a process runs is
-    the code it imported, so every later run in it (a fit per run, a sweep) reuses them."""
-    facts = _state.git_facts.get(start)
-    if facts is None:
-        try:
-            facts = git_metadata(start)
-        except Exception as exc:  # metadata must never cost the run
-            _logger().debug("runcard: git metadata unavailable: %s", exc)
-            facts = {}
-        _state.git_facts[start] = facts
-    return dict(facts)
 
 
 def _new_run_fields(
@@ -333,61 +276,9 @@ def _check_name(what: str, value: Any) -> None:
         raise UsageError(f"init({what}={value!r}): a {what} is a non-empty string without '/'")
 
 
-# -- current run, exit hooks ---------------------------------------------------------------
 def _make_current(run: Run) -> None:
     _state.current_run.set(run)
-    _state.live_runs.append(run)
-    if not _state.exit_hooks_installed:
-        _state.exit_hooks_installed = True
-        _install_exit_hooks()
-
-
-def _install_exit_hooks() -> None:
-    import atexit
-    import signal
-    import threading
-
-    atexit.register(_at_exit)
-    previous_hook = sys.excepthook
-
-    def excepthook(kind: Any, exc: Any, tb: Any) -> None:
-        _finish_live_runs(exit_code=1)
-        previous_hook(kind, exc, tb)
-
-    sys.excepthook = excepthook
-    if threading.current_thread() is threading.main_thread():
-        try:
-            if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
-                signal.signal(signal.SIGTERM, _on_sigterm)
-        except (ValueError, OSError):  # not the main interpreter, or no signals here
-            pass
-
-
-def _finish_live_runs(exit_code: int = 0) -> None:
-    for run in list(reversed(_state.live_runs)):
-        try:
-            run.finish(exit_code=exit_code)
-        except Exception as exc:
-            _logger().error("runcard: could not finish run %s at exit: %s", run.path, exc)
-
-
-def _at_exit() -> None:
-    """Finish live runs, then wait for writer threads still closing their store: a thread
-    inside SQLite when the interpreter tears down can crash it."""
-    _finish_live_runs()
-    for thread in list(_state.writer_threads):
-        thread.join(timeout=30)
-    while _state.store_keepers:  # the last close checkpoints the WAL into the database
-        connection, _ = _state.store_keepers.popitem()[1]
-        connection.close()
-
-
-def _on_sigterm(signum: int, frame: Any) -> None:
-    import signal
-
-    _finish_live_runs(exit_code=128 + signum)
-    signal.signal(signum, signal.SIG_DFL)
-    os.kill(os.getpid(), signum)
+    process.add_live_run(run)
 
 
 # -- module-level verbs ----------------------------------------------------------------------

@@ -81,6 +81,11 @@ def heartbeat_seconds() -> float:
     return value
 
 
+def default_project() -> str:
+    """The project of a run started without one: $RUNCARD_PROJECT, else "uncategorized"."""
+    return os.environ.get(ENV_PROJECT) or DEFAULT_PROJECT
+
+
 def default_entity() -> str:
     env = os.environ.get(ENV_ENTITY)
     if env:

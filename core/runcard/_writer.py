@@ -18,15 +18,16 @@ import time
 import warnings
 from collections import deque
 
-from runcard import _state
 from runcard._errors import StoreError
+from runcard._process import process
 from runcard._store import Batch
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from runcard._history import Chunk, History
+    from runcard._history import Chunk
+    from runcard._history_buffer import History
     from runcard._store import Store
 
 FLUSH_SECONDS = 0.02
@@ -67,9 +68,7 @@ class Writer:
         self.wake_above = [MAX_QUEUED]
         self._thread = threading.Thread(target=self._run, name="runcard-writer", daemon=True)
         self._thread.start()
-        threads = _state.writer_threads
-        threads[:] = [t for t in threads if t.is_alive()]
-        threads.append(self._thread)
+        process.add_writer_thread(self._thread)
 
     def put_config(self, revisions: list[Any]) -> None:
         self._revisions.extend(revisions)

@@ -8,6 +8,7 @@ from typing import Any
 from absl import app, flags
 
 import runcard
+from runcard import integration
 
 
 def run(
@@ -23,6 +24,7 @@ def run(
     `init_kwargs` go to `runcard.init` (project, name, tags, ...). A command line that absl
     rejects (an unknown flag, a value that fails validation) exits before any run is made.
     """
+    integration.check_init_arguments(init_kwargs, "runcard_absl.run()")
     values = flag_values if flag_values is not None else flags.FLAGS
 
     def main_with_run(args: list[str]) -> Any:

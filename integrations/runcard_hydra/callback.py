@@ -14,6 +14,7 @@ from hydra.types import TaskFunction
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 import runcard
+from runcard import integration
 from runcard_hydra import _capture
 
 TYPE_CHECKING = False
@@ -131,7 +132,7 @@ class RuncardCallback(Callback):
             if values and runcard.run is run:
                 run.summary.update(values)
             elif values and not run.disabled:  # the task called runcard.finish() itself
-                _summary_after_finish(run, values, self.dir)
+                _summary_after_finish(run, values)
         self._end_run(exit_code=1 if failed else 0)
 
     # -- helpers ---------------------------------------------------------------------------
@@ -224,26 +225,13 @@ def summary_values(value: Any, key: str) -> dict[str, Any] | None:
     return None
 
 
-def _summary_after_finish(run: runcard.Run, values: dict[str, Any], root: str | None) -> None:
+def _summary_after_finish(run: runcard.Run, values: dict[str, Any]) -> None:
     """Store the return value of a task that finished its run itself (wandb scripts often end
     with `wandb.finish()`), through the Api: recorded as an edit with source "api"."""
     try:
-        stored = runcard.Api(dir=root).run(run.path)
-        stored.summary.update(_flat(values))
-        stored.update()
+        integration.update_finished_summary(run, values)
     except Exception as exc:
         logger.warning("runcard: could not store the return value in %s: %s", run.path, exc)
-
-
-def _flat(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in values.items():
-        if isinstance(value, Mapping):
-            flat.update(_flat(value, f"{prefix}{key}."))
-        else:
-            item = getattr(value, "item", None)  # numpy / torch scalars
-            flat[f"{prefix}{key}"] = item() if _is_number(value) and callable(item) else value
-    return flat
 
 
 def _is_number(value: Any) -> bool:

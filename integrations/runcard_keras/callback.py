@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import atexit
-import inspect
 import logging
-import os
 
 import runcard
+from runcard import integration
 from runcard_keras import _capture
 
 TYPE_CHECKING = False
@@ -117,13 +116,7 @@ class RuncardCallback(_Callback):
                 f"RuncardCallback(log_every_n_batches={log_every_n_batches!r}): use a positive "
                 "int, or None to log epochs only"
             )
-        try:
-            inspect.signature(runcard.init).bind(**init_kwargs)
-        except TypeError as exc:
-            raise TypeError(
-                f"RuncardCallback(): {exc}; its keyword arguments besides run=, "
-                "log_every_n_batches= and capture_model= go to runcard.init()"
-            ) from None
+        integration.check_init_arguments(init_kwargs, "RuncardCallback()")
         super().__init__()
         self._given_run = run
         self._every = log_every_n_batches
@@ -159,21 +152,17 @@ class RuncardCallback(_Callback):
     def _open_run(self, loop: str) -> runcard.Run:
         """Choose the run for a loop that begins: the given one, else the active one, else a
         new one this callback owns."""
-        if self._given_run is not None:
-            run, owned = self._given_run, False
-        elif runcard.run is not None:
-            run, owned = runcard.run, False
-            if self._init_kwargs and "init_kwargs" not in self._warned:
-                self._warned.add("init_kwargs")
-                logger.warning(
-                    "runcard: RuncardCallback records into the active run %s; its init "
-                    "arguments (%s) are not used",
-                    run.path,
-                    ", ".join(self._init_kwargs),
-                )
-        else:
-            run, owned = runcard.init(**self._init_kwargs), True
+        run, owned = integration.run_to_record(self._given_run, **self._init_kwargs)
+        if owned:
             atexit.register(self._fail_open_loop)
+        elif self._given_run is None and self._init_kwargs and "init_kwargs" not in self._warned:
+            self._warned.add("init_kwargs")
+            logger.warning(
+                "runcard: RuncardCallback records into the active run %s; its init "
+                "arguments (%s) are not used",
+                run.path,
+                ", ".join(self._init_kwargs),
+            )
         self._run, self._owned, self._closed, self._loop = run, owned, False, loop
         return run
 
@@ -289,32 +278,13 @@ class RuncardCallback(_Callback):
             if self._owned and self._closed and run is self._run:
                 self._update_stored_summary(run, results)
             else:
-                run.summary.update(_flat(results))
+                run.summary.update(integration.flatten(results))
         self._end_loop(failed=False)
 
     def _update_stored_summary(self, run: runcard.Run, values: dict[str, Any]) -> None:
         """The fit's run, finished by this callback: its stored summary is edited through the
         Api (recorded as an edit with source "api")."""
-        if run.mode == "disabled":
-            return
-        directory = self._init_kwargs.get("dir")
         try:
-            stored = runcard.Api(dir=None if directory is None else os.fspath(directory)).run(
-                run.path
-            )
+            integration.update_finished_summary(run, values)
         except runcard.RunNotFoundError as exc:
             logger.warning("runcard: evaluate() results not stored: %s", exc)
-            return
-        stored.summary.update(_flat(values))
-        stored.update()
-
-
-def _flat(values: dict[str, Any]) -> dict[str, Any]:
-    """Summary values are flat: an array-valued metric's elements as `name.i`."""
-    flat: dict[str, Any] = {}
-    for key, value in values.items():
-        if isinstance(value, dict):
-            flat.update({f"{key}.{k}": v for k, v in value.items()})
-        else:
-            flat[key] = value
-    return flat

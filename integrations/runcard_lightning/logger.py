@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 import functools
-import inspect
 import os
 import sys
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from typing_extensions import override
 
 import runcard
+from runcard import integration
 from runcard_lightning._framework import LOGGER_BASES, global_rank
 
 if TYPE_CHECKING:
@@ -20,9 +20,7 @@ if TYPE_CHECKING:
 
 _F = TypeVar("_F", bound="Callable[..., Any]")
 
-_INIT_ARGUMENTS = frozenset(inspect.signature(runcard.init).parameters)
 _PREFIX_JOIN = "-"  # what Lightning's own loggers put between `prefix` and a metric name
-_ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 # (config key under `trainer.`, public Trainer attribute)
 TRAINER_SETTINGS = (
@@ -100,12 +98,7 @@ class RuncardLogger(*LOGGER_BASES):  # type: ignore[misc]
         **init_kwargs: Any,
     ) -> None:
         super().__init__()
-        unknown = sorted(set(init_kwargs) - _INIT_ARGUMENTS)
-        if unknown:
-            raise TypeError(
-                f"RuncardLogger() got {', '.join(map(repr, unknown))}, which runcard.init() "
-                f"does not take; it takes {', '.join(sorted(_INIT_ARGUMENTS))}"
-            )
+        integration.check_init_arguments(init_kwargs, "RuncardLogger()")
         given = {"project": project, "name": name, "id": id, "tags": tags, "dir": dir}
         given.update(init_kwargs)
         init_args = {k: v for k, v in given.items() if v is not None}
@@ -136,7 +129,7 @@ class RuncardLogger(*LOGGER_BASES):  # type: ignore[misc]
             self._init_args = init_args
             # chosen now, so `version` (Lightning names checkpoint folders with it) is known on
             # every rank without starting a run
-            self._id = id or _new_run_id()
+            self._id = id or integration.new_run_id()
             self._path = None
             # whether a stored run with this id is ours to continue (else init() insists on a
             # new run, as runcard does for a reused id): a generated id is new, so a stored run
@@ -180,8 +173,7 @@ class RuncardLogger(*LOGGER_BASES):  # type: ignore[misc]
         """The project (Lightning puts checkpoints under `save_dir/name/version/`)."""
         if self._run is not None:
             return self._run.project
-        project = self._init_args.get("project") or os.environ.get("RUNCARD_PROJECT")
-        return project or "uncategorized"  # runcard.init()'s documented default
+        return self._init_args.get("project") or integration.default_project()
 
     @property
     @override
@@ -359,7 +351,3 @@ def _exit_code(status: str) -> int:
     if status in ("interrupted", "aborted") or isinstance(sys.exc_info()[1], KeyboardInterrupt):
         return 130  # runcard has no public "crashed": a failed run with the SIGINT exit code
     return 1
-
-
-def _new_run_id(length: int = 8) -> str:
-    return "".join(_ID_ALPHABET[b % 36] for b in os.urandom(length))

@@ -183,6 +183,24 @@ def test_unknown_paths_raise_run_not_found_also_without_a_store(
         runcard.Api().run("a/b/c/d/e")
 
 
+def test_a_run_id_in_two_projects_is_an_error_naming_both_unless_given_with_its_project() -> None:
+    for project in ("one", "two"):
+        runcard.init(project=project, id="twice").finish()
+    runcard.init(entity="other", project="one", id="twice").finish()
+    api = runcard.Api()
+    with pytest.raises(runcard.UsageError) as bare:
+        api.run("twice")
+    entity = runcard.Api().run("two/twice").entity
+    for path in (f"{entity}/one/twice", f"{entity}/two/twice", "other/one/twice"):
+        assert path in str(bare.value)
+    with pytest.raises(runcard.UsageError, match="other/one/twice") as in_project:
+        api.run("one/twice")
+    assert f"{entity}/two/twice" not in str(in_project.value)
+    assert api.run("two/twice").project == "two"
+    assert api.run("other/one/twice").entity == "other"
+    assert api.run(f"{entity}/one/twice").entity == entity
+
+
 def test_projects_lists_each_project_with_its_run_count() -> None:
     make_runs()
     runcard.init(project="other").finish()

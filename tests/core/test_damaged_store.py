@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import runcard
-from runcard import _state
+from runcard import _process
 
 pytestmark = pytest.mark.sqlite_only  # damaged SQLite files; PostgreSQL keeps its own pages
 
@@ -37,10 +37,7 @@ def make_runs(count: int = 24, rows: int = 1500) -> dict[str, list[dict[str, Any
 
 
 def _close_kept_connections() -> None:
-    with _state.store_keepers_lock:
-        for db, _ in _state.store_keepers.values():
-            db.close()
-        _state.store_keepers.clear()
+    _process.process.kept_connections.close_all()
 
 
 def damage(db_path: Path, table: str, at: float = 0.5) -> int:

@@ -79,3 +79,28 @@ def test_every_exception_is_a_runcard_error() -> None:
     ):
         assert issubclass(error, runcard.Error)
     assert issubclass(runcard.RunNotFoundError, ValueError)
+
+
+def test_the_integration_module_exports_each_documented_function_it_defines() -> None:
+    from runcard import integration
+
+    assert integration.__all__ == sorted(integration.__all__)
+    defined = {
+        name
+        for name, value in vars(integration).items()
+        if isinstance(value, types.FunctionType)
+        and value.__module__ == integration.__name__
+        and not name.startswith("_")
+    }
+    assert set(integration.__all__) == defined
+    for name in integration.__all__:
+        assert getattr(integration, name).__doc__
+
+
+def test_import_runcard_integration_loads_no_framework_numpy_yaml_web_or_database_module() -> None:
+    code = (
+        "import sys, json; import runcard.integration; "
+        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == []

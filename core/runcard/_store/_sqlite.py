@@ -10,7 +10,6 @@ import sqlite3
 import threading
 import time
 
-from runcard import _state
 from runcard._config import key_path
 from runcard._convert import dumps, loads
 from runcard._errors import StoreError
@@ -18,6 +17,7 @@ from runcard._history import (
     CHUNK_ROWS,
     EncodedChunk,
 )
+from runcard._kept_connections import kept_connections
 from runcard._store import PUSHED_FIELDS, _common, _fields, _query
 from runcard._store._guard import guarded
 from runcard._store._schema import MIGRATIONS, VERSION
@@ -732,23 +732,14 @@ def _keep(path: str, db: sqlite3.Connection) -> None:
     except OSError:  # the store was deleted
         db.close()
         return
-    with _state.store_keepers_lock:
-        keepers = _state.store_keepers
-        spare = keepers.pop(path, None)
-        keepers[path] = (db, file)  # most recently used last
-        evicted = []
-        while len(keepers) > KEPT_STORES:
-            evicted.append(keepers.pop(next(iter(keepers))))  # the least recently used
-    for old in (spare, *evicted):
-        if old is not None:
-            old[0].close()
+    for old in kept_connections.keep(path, db, file, KEPT_STORES):
+        old.close()
 
 
 def _take_kept(path: str) -> sqlite3.Connection | None:
     """The connection `_keep` kept for this store, unless the file was since deleted or replaced
     (the connection would write to the old one)."""
-    with _state.store_keepers_lock:
-        kept = _state.store_keepers.pop(path, None)
+    kept = kept_connections.take(path)
     if kept is None:
         return None
     db, file = kept
