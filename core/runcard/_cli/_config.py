@@ -8,7 +8,7 @@ import argparse
 import os
 import sys
 
-from runcard._cli_output import (
+from runcard._cli._output import (
     EXIT_CODES_HELP,
     NOT_FOUND,
     OK,
@@ -18,7 +18,7 @@ from runcard._cli_output import (
     table,
     write_json,
 )
-from runcard._cli_values import find_run, local_time, show
+from runcard._cli._values import find_run, local_time, show
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

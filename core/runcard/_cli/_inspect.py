@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from runcard._cli_output import (
+from runcard._cli._output import (
     EXIT_CODES_HELP,
     OK,
     CliError,
@@ -16,15 +16,8 @@ from runcard._cli_output import (
     table,
     write_json,
 )
-from runcard._cli_values import (
-    MISSING,
-    canonical,
-    duration,
-    find_run,
-    flatten,
-    local_time,
-    show,
-)
+from runcard._cli._values import duration, find_run, local_time, show
+from runcard._compare import MISSING, differs, flatten_stored, keys_in_order
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -32,7 +25,8 @@ if TYPE_CHECKING:
 
     from runcard import Api, ApiRun
 
-RUN_FIELDS = ("project", "entity", "group", "job_type", "tags", "notes", "state", "exit_code")
+# the run fields `show` lists and `diff` compares
+SHOWN_FIELDS = ("project", "entity", "group", "job_type", "tags", "notes", "state", "exit_code")
 HOST_KEYS = (
     "program",
     "argv",
@@ -125,7 +119,7 @@ def show_command(args: argparse.Namespace, api: Api, term: Terminal) -> int:
     _config_section(term, run)
     term.write()
     term.write(term.paint("summary", "bold"))
-    _pairs(term, [(k, show(v)) for k, v in flatten(run.summary).items()] or [("(none)", "")])
+    _pairs(term, [(k, show(v)) for k, v in flatten_stored(run.summary).items()] or [("(none)", "")])
     term.write()
     term.write(term.paint("host", "bold"))
     meta = run.metadata
@@ -192,40 +186,28 @@ def _source(revision: dict[str, Any]) -> str:
 
 
 # -- diff --------------------------------------------------------------------------------------
-def _differs(values: list[Any]) -> bool:
-    first = canonical(values[0])
-    return any(canonical(v) != first for v in values[1:])
-
-
 def sections(runs: list[ApiRun], everything: bool) -> dict[str, dict[str, list[Any]]]:
     """{section: {key: [value per run]}}: config, run fields and host facts that differ (all of
     them with `everything`), and every summary key."""
-    configs = [flatten(r.config) for r in runs]
-    summaries = [flatten(r.summary) for r in runs]
+    configs = [flatten_stored(r.config) for r in runs]
+    summaries = [flatten_stored(r.summary) for r in runs]
     out: dict[str, dict[str, list[Any]]] = {"config": {}, "summary": {}, "run": {}, "host": {}}
-    for key in _union(configs):
+    for key in keys_in_order(configs):
         values = [c.get(key, MISSING) for c in configs]
-        if everything or _differs(values):
+        if everything or differs(values):
             out["config"][key] = values
-    for key in _union(summaries):
+    for key in keys_in_order(summaries):
         out["summary"][key] = [s.get(key, MISSING) for s in summaries]
-    for field in RUN_FIELDS:
+    for field in SHOWN_FIELDS:
         values = [getattr(r, field, MISSING) for r in runs]
-        if everything or _differs(values):
+        if everything or differs(values):
             out["run"][field] = values
     metas = [{k: _host_value(k, v) for k, v in r.metadata.items()} for r in runs]
-    for key in _union(metas):
+    for key in keys_in_order(metas):
         values = [m.get(key, MISSING) for m in metas]
-        if key not in UNCOMPARED_HOST_KEYS and (everything or _differs(values)):
+        if key not in UNCOMPARED_HOST_KEYS and (everything or differs(values)):
             out["host"][key] = values
     return out
-
-
-def _union(dicts: list[dict[str, Any]]) -> list[str]:
-    keys: dict[str, None] = {}
-    for d in dicts:
-        keys.update(dict.fromkeys(d))
-    return list(keys)
 
 
 def diff_command(args: argparse.Namespace, api: Api, term: Terminal) -> int:
@@ -251,7 +233,7 @@ def diff_command(args: argparse.Namespace, api: Api, term: Terminal) -> int:
     def add(label: str, values: list[Any] | None, style: str | None = None) -> None:
         labels.append(label)
         label_styles.append(style)
-        changed = values is not None and _differs(values)
+        changed = values is not None and differs(values)
         for i in range(len(runs)):
             if values is None:
                 cells[i].append("")
@@ -275,7 +257,7 @@ def diff_command(args: argparse.Namespace, api: Api, term: Terminal) -> int:
     note_hidden(table(term, columns), term)
     if not args.all:
         differ = len(found["config"])
-        same = len(_union([flatten(r.config) for r in runs])) - differ
+        same = len(keys_in_order([flatten_stored(r.config) for r in runs])) - differ
         verb = "differs" if differ == 1 else "differ"
         text = (
             f"{count(differ, 'config key')} {verb}, {same} {'is' if same == 1 else 'are'} the same"

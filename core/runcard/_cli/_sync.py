@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from runcard import _settings
-from runcard._cli_output import OK, SERVER, CliError, Terminal
+from runcard._cli._output import OK, SERVER, CliError, Terminal
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from runcard._cli_filter import FILTER_HELP, parse_filters
-from runcard._cli_group import (
+from runcard._cli._group import (
     group_keys,
     group_runs,
     headers,
     render_groups,
     sort_groups,
-    summary_metrics,
-    varying_config,
+    summary_keys,
+    varying_keys,
 )
-from runcard._cli_output import (
+from runcard._cli._output import (
     EXIT_CODES_HELP,
     NOT_FOUND,
     OK,
@@ -27,21 +26,25 @@ from runcard._cli_output import (
     write_csv,
     write_json,
 )
-from runcard._cli_stats import DEFAULT_AGGREGATES, parse_aggregates
-from runcard._cli_values import (
+from runcard._cli._stats import DEFAULT_AGGREGATES, parse_aggregates
+from runcard._cli._values import (
     FIELDS,
-    MISSING,
     decimals,
-    flatten,
-    is_number,
     local_time,
     number,
     resolve_key,
     show,
-    sort_by,
     value_of,
 )
-from runcard._compare import AGGREGATES
+from runcard._compare import (
+    AGGREGATES,
+    MISSING,
+    flatten_stored,
+    is_number,
+    keys_in_order,
+    sort_by,
+)
+from runcard._filters import FILTER_HELP, parse_filters
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -175,7 +178,7 @@ def grouped(
     if columns:
         metrics = [resolve_key(name, runs, "--columns") for name in columns]
     else:
-        metrics = [m for m in summary_metrics(runs) if m not in keys]
+        metrics = [m for m in summary_keys(runs) if m not in keys]
     groups = group_runs(runs, keys, metrics)
     if args.sort:
         groups = sort_groups(groups, args.sort, keys, metrics)
@@ -200,13 +203,13 @@ def listed(runs: list[ApiRun], args: argparse.Namespace, columns: list[str], ter
             keys.append("project")
         if len({r.group for r in runs}) > 1:
             keys.append("group")
-        varying, same = varying_config(runs)
+        varying, same = varying_keys(runs)
         keys += varying + same if args.all_keys or len(runs) == 1 else varying
-        keys += summary_metrics(runs)
+        keys += summary_keys(runs)
     else:
         keys = [*RUN_COLUMNS, "created_at", "finished_at"]
-        keys += [f"config.{k}" for k in _union(flatten(r.config) for r in runs)]
-        keys += [f"summary.{k}" for k in _union(flatten(r.summary) for r in runs)]
+        keys += [f"config.{k}" for k in keys_in_order(flatten_stored(r.config) for r in runs)]
+        keys += [f"summary.{k}" for k in keys_in_order(flatten_stored(r.summary) for r in runs)]
     if args.limit:
         runs = runs[: args.limit]
     if args.format == "json":
@@ -222,13 +225,6 @@ def listed(runs: list[ApiRun], args: argparse.Namespace, columns: list[str], ter
             footer += f"; the same in every run: {count(len(same), 'config key')} (--all-keys)"
         term.write(term.paint(footer, "dim"))
     return OK
-
-
-def _union(dicts: Any) -> list[str]:
-    keys: dict[str, None] = {}
-    for d in dicts:
-        keys.update(dict.fromkeys(d))
-    return list(keys)
 
 
 _PRIORITY = {"id": 4, "state": 1, "name": 1, "created_at": 0, "project": 1, "group": 1}
