@@ -4,16 +4,8 @@ metrics, and the groups as a table, JSON or CSV."""
 
 from __future__ import annotations
 
-from runcard._cli._output import (
-    CliError,
-    Column,
-    Terminal,
-    count,
-    note_hidden,
-    table,
-    write_csv,
-    write_json,
-)
+from runcard._cli import _output
+from runcard._cli._output import CliError, Column, Terminal
 from runcard._cli._values import decimals, getter, number, resolve_key, show
 from runcard._compare import (
     AGGREGATES,
@@ -96,7 +88,7 @@ def render_groups(
     aggregates: tuple[str, ...],
 ) -> None:
     if format == "json":
-        write_json(term, [_group_record(g, keys, metrics, aggregates) for g in groups])
+        _output.write_json(term, [_group_record(g, keys, metrics, aggregates) for g in groups])
     elif format == "csv":
         header = [*keys, "runs"]
         for metric in metrics:
@@ -106,13 +98,13 @@ def render_groups(
                     if agg == "ci"
                     else [f"{metric}.{agg}"]
                 )
-        write_csv(term, header, [_group_row(g, metrics, aggregates) for g in groups])
+        _output.write_csv(term, header, [_group_row(g, metrics, aggregates) for g in groups])
     else:
         titles = headers([*keys, *metrics])
-        hidden = table(term, _group_columns(groups, keys, metrics, aggregates, titles))
-        note_hidden(hidden, term)
+        hidden = _output.table(term, _group_columns(groups, keys, metrics, aggregates, titles))
+        _output.note_hidden(hidden, term)
         varied = f" by {', '.join(titles[k] for k in keys)}" if keys else ""
-        groups_text = f"{count(len(groups), 'group')} of {count(total, 'run')}"
+        groups_text = f"{_output.count(len(groups), 'group')} of {_output.count(total, 'run')}"
         term.write(term.paint(f"{groups_text}{varied}", "dim"))
 
 

@@ -5,17 +5,9 @@ from __future__ import annotations
 
 import argparse
 
-from runcard._cli._output import (
-    EXIT_CODES_HELP,
-    OK,
-    CliError,
-    Column,
-    Terminal,
-    count,
-    note_hidden,
-    table,
-    write_json,
-)
+from runcard._cli import _output
+from runcard._cli._output import CliError, Column, Terminal
+from runcard._cli._parsers import run_parser
 from runcard._cli._values import duration, find_run, local_time, show
 from runcard._compare import MISSING, differs, flatten_stored, keys_in_order
 
@@ -44,14 +36,13 @@ UNCOMPARED_HOST_KEYS = ("pid",)
 
 
 def add_parsers(commands: Any) -> list[tuple[str, Any, argparse.ArgumentParser]]:
-    show_parser = commands.add_parser(
+    show_parser = run_parser(
+        commands,
         "show",
         help="a run's fields, config (with descriptions and sources), summary and host",
         description="Show one run: its fields, config (nested, with each value's source and "
         "description), summary and host metadata.",
-        epilog=EXIT_CODES_HELP,
     )
-    show_parser.add_argument("run", metavar="RUN", help="entity/project/id, project/id or id")
     show_parser.add_argument("--format", choices=("table", "json"), default="table")
     diff_parser = commands.add_parser(
         "diff",
@@ -59,7 +50,7 @@ def add_parsers(commands: Any) -> list[tuple[str, Any, argparse.ArgumentParser]]
         description="Compare runs: the config keys that differ (<missing> when a run lacks the "
         "key, null for a stored null), their summaries side by side, and the run fields and "
         "host facts that differ. Exits 0 whether or not the runs differ.",
-        epilog=EXIT_CODES_HELP,
+        epilog=_output.EXIT_CODES_HELP,
     )
     diff_parser.add_argument("runs", nargs="+", metavar="RUN", help="two runs or more")
     diff_parser.add_argument("-a", "--all", action="store_true", help="show equal keys too")
@@ -93,8 +84,8 @@ def record(run: ApiRun) -> dict[str, Any]:
 def show_command(args: argparse.Namespace, api: Api, term: Terminal) -> int:
     run = find_run(api, args.run)
     if args.format == "json":
-        write_json(term, record(run))
-        return OK
+        _output.write_json(term, record(run))
+        return _output.OK
     state = run.state
     if getattr(run, "exit_code", None) is not None:
         state += f", exit code {run.exit_code}"
@@ -125,14 +116,14 @@ def show_command(args: argparse.Namespace, api: Api, term: Terminal) -> int:
     meta = run.metadata
     keys = [k for k in HOST_KEYS if k in meta] + [k for k in meta if k not in HOST_KEYS]
     _pairs(term, [(k, show(_host_value(k, meta[k]))) for k in keys] or [("(none)", "")])
-    return OK
+    return _output.OK
 
 
 def _pairs(term: Terminal, pairs: list[tuple[str, Any]], indent: str = "  ") -> None:
     if pairs:
         keys = Column("key", [k for k, _ in pairs], priority=3)
         values = Column("value", [str(v) for _, v in pairs], priority=3)
-        table(term, [keys, values], header=False, indent=indent)
+        _output.table(term, [keys, values], header=False, indent=indent)
 
 
 def _host_value(key: str, value: Any) -> Any:
@@ -177,7 +168,7 @@ def _config_section(term: Terminal, run: ApiRun) -> None:
     ]
     if not any(r[3] for r in rows):
         columns.pop()
-    table(term, columns, header=False, indent="  ")
+    _output.table(term, columns, header=False, indent="  ")
 
 
 def _source(revision: dict[str, Any]) -> str:
@@ -223,8 +214,8 @@ def diff_command(args: argparse.Namespace, api: Api, term: Terminal) -> int:
                 key: {p: v for p, v in zip(paths, values, strict=True) if v is not MISSING}
                 for key, values in keys.items()
             }
-        write_json(term, data)
-        return OK
+        _output.write_json(term, data)
+        return _output.OK
     labels: list[str] = []
     label_styles: list[str | None] = []
     cells: list[list[str]] = [[] for _ in runs]
@@ -254,13 +245,11 @@ def diff_command(args: argparse.Namespace, api: Api, term: Terminal) -> int:
     columns = [Column("", labels, styles=label_styles, priority=4)]
     for i, run in enumerate(runs):
         columns.append(Column(run.id, cells[i], styles=styles[i], priority=2, name=run.path))
-    note_hidden(table(term, columns), term)
+    _output.note_hidden(_output.table(term, columns), term)
     if not args.all:
         differ = len(found["config"])
         same = len(keys_in_order([flatten_stored(r.config) for r in runs])) - differ
         verb = "differs" if differ == 1 else "differ"
-        text = (
-            f"{count(differ, 'config key')} {verb}, {same} {'is' if same == 1 else 'are'} the same"
-        )
+        text = f"{_output.count(differ, 'config key')} {verb}, {same} {'is' if same == 1 else 'are'} the same"
         term.write(term.paint(f"{text} (--all shows them)", "dim"))
-    return OK
+    return _output.OK

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from runcard._cli import _output
 from runcard._cli._group import (
     group_keys,
     group_runs,
@@ -13,19 +14,7 @@ from runcard._cli._group import (
     summary_keys,
     varying_keys,
 )
-from runcard._cli._output import (
-    EXIT_CODES_HELP,
-    NOT_FOUND,
-    OK,
-    CliError,
-    Column,
-    Terminal,
-    count,
-    note_hidden,
-    table,
-    write_csv,
-    write_json,
-)
+from runcard._cli._output import CliError, Column, Terminal
 from runcard._cli._stats import DEFAULT_AGGREGATES, parse_aggregates
 from runcard._cli._values import (
     FIELDS,
@@ -77,7 +66,7 @@ def add_parsers(commands: Any) -> list[tuple[str, Any, argparse.ArgumentParser]]
         "runs",
         help="list, filter, sort and group runs",
         description="List runs, or group them by config keys with aggregates of their metrics.",
-        epilog=f"{FILTER_HELP}\n\n{GROUP_HELP}\n{EXIT_CODES_HELP}",
+        epilog=f"{FILTER_HELP}\n\n{GROUP_HELP}\n{_output.EXIT_CODES_HELP}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("project", nargs="?", help="PROJECT or ENTITY/PROJECT (default: all)")
@@ -126,13 +115,13 @@ def command(args: argparse.Namespace, api: Api, term: Terminal) -> int:
     runs = fetch(api, args.project, filters, keys)
     if not runs:
         if args.format == "json":
-            write_json(term, [])
+            _output.write_json(term, [])
         where, hint = f"project {args.project!r}" if args.project else "the store", ""
         projects = sorted({p.name for p in api.projects()})
         if args.project and args.project.rsplit("/", 1)[-1] not in projects:
             hint = f" (there is no such project; projects: {', '.join(projects) or 'none yet'})"
         matched = "matched the filters" if filters else "exist"
-        raise CliError(f"no runs {matched} in {where}{hint}", NOT_FOUND)
+        raise CliError(f"no runs {matched} in {where}{hint}", _output.NOT_FOUND)
     if grouping:
         return grouped(runs, args, aggregates, columns, term)
     return listed(runs, args, columns, term)
@@ -185,7 +174,7 @@ def grouped(
     if args.limit:
         groups = groups[: args.limit]
     render_groups(term, args.format, groups, len(runs), keys, metrics, aggregates)
-    return OK
+    return _output.OK
 
 
 # -- listed ------------------------------------------------------------------------------------
@@ -214,17 +203,19 @@ def listed(runs: list[ApiRun], args: argparse.Namespace, columns: list[str], ter
         runs = runs[: args.limit]
     if args.format == "json":
         records = [{k: v for k in keys if (v := value_of(r, k)) is not MISSING} for r in runs]
-        write_json(term, records)
+        _output.write_json(term, records)
     elif args.format == "csv":
-        write_csv(term, keys, [[value_of(r, k) for k in keys] for r in runs])
+        _output.write_csv(term, keys, [[value_of(r, k) for k in keys] for r in runs])
     else:
-        hidden = table(term, _run_columns(runs, keys))
-        note_hidden(hidden, term)
-        footer = count(len(runs), "run")
+        hidden = _output.table(term, _run_columns(runs, keys))
+        _output.note_hidden(hidden, term)
+        footer = _output.count(len(runs), "run")
         if same and not args.all_keys and len(runs) > 1:
-            footer += f"; the same in every run: {count(len(same), 'config key')} (--all-keys)"
+            footer += (
+                f"; the same in every run: {_output.count(len(same), 'config key')} (--all-keys)"
+            )
         term.write(term.paint(footer, "dim"))
-    return OK
+    return _output.OK
 
 
 _PRIORITY = {"id": 4, "state": 1, "name": 1, "created_at": 0, "project": 1, "group": 1}

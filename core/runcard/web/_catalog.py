@@ -42,23 +42,29 @@ class Catalog(RunCache):
         paths of those created since, how many matching runs are running, and the token for
         the next call. Without a token: nothing yet, and a token for now."""
         if not self._exists():
-            return {"token": "", "runs": [], "created": [], "live": 0}
+            return {"token": "", "runs": [], "created": [], "live": 0, "removed": 0}
         if not token:
             return {
                 "token": _feed.start_token(self.api, project, filters),
                 "runs": [],
                 "created": [],
                 "live": 0,
+                "removed": 0,
             }
-        since, seen, live = _feed.read_token(token)
+        since, seen, live, marks = _feed.read_token(token)
         now = time.time()
-        watched = _feed.watched_runs(self.api, project, filters, since, live)
-        changed = [r for r in watched if _feed.fingerprint(r) not in seen]
+        top, new, revised = _feed.store_changes(self.api, marks)  # before the runs' read
+        watched = _feed.watched_runs(self.api, project, filters, since, live, [*new, *revised])
+        edited, created = set(revised), set(new)
+        changed = [r for r in watched if r.path in edited or _feed.fingerprint(r) not in seen]
         return {
-            "token": _feed.make_token(now, watched),
+            "token": _feed.make_token(now, watched, top),
             "runs": [Record(r).row() for r in changed],
-            "created": [r.path for r in changed if _feed.epoch(r.created_at) > since],
+            "created": [
+                r.path for r in changed if r.path in created or _feed.epoch(r.created_at) > since
+            ],
             "live": sum(1 for r in watched if r.state == "running"),
+            "removed": max(0, marks[2] + len(new) - top[2]) if marks else 0,
         }
 
     def projects(self) -> list[dict[str, Any]]:
@@ -85,31 +91,26 @@ class Catalog(RunCache):
         limit: int,
     ) -> dict[str, Any]:
         """A page of table rows, the columns to offer, and a token for `changes`."""
+        window = slice(offset, offset + limit)
         found = self.in_memory(project, filters)
         if found is None:
-            page = self._page_from_store(project, filters, sort, offset, limit)
+            page = self._page_from_store(project, filters, sort, window)
             self.want(project, filters)
-            return page
-        entry, stale = found
-        records = entry.ordered(sort)
-        return {
-            "total": len(records),
-            "stale": stale,
-            "offset": offset,
-            "limit": limit,
-            "columns": entry.columns(),
-            "columns_partial": False,
-            "token": entry.token,
-            "runs": [r.row() for r in records[offset : offset + limit]],
-        }
+        else:
+            entry, stale = found
+            records = entry.ordered(sort)
+            page = {
+                "total": len(records),
+                "stale": stale,
+                "columns": entry.columns(),
+                "columns_partial": False,
+                "token": entry.token,
+                "runs": [r.row() for r in records[window]],
+            }
+        return {**page, "offset": offset, "limit": limit}
 
     def _page_from_store(
-        self,
-        project: str | None,
-        filters: dict[str, Any] | None,
-        sort: str | None,
-        offset: int,
-        limit: int,
+        self, project: str | None, filters: dict[str, Any] | None, sort: str | None, window: slice
     ) -> dict[str, Any]:
         """A page before the whole read is in memory: the matching runs listed with only the
         sort key and put in order as `in_order` does (so later pages, read from memory, follow
@@ -119,14 +120,12 @@ class Catalog(RunCache):
         key = (sort or "-created_at").lstrip("+-")
         listed = self._projected(project, filters, [] if key == "created_at" else [key])
         listing = in_order(listed, sort)
-        page = listing[offset : offset + limit]
+        page = listing[window]
         sample = listing[:: max(1, len(listing) // COLUMN_SAMPLE)]
         whole = self._whole(project, page + sample)
         return {
             "total": len(listing),
             "stale": False,
-            "offset": offset,
-            "limit": limit,
             "columns": columns_of(list(whole.values())),
             "columns_partial": len(whole) < len(listing),
             "token": token,
