@@ -102,5 +102,5 @@ def in_order(records: list[Keyed], sort: str | None) -> list[Keyed]:
 def columns_of(records: list[Record]) -> dict[str, list[str]]:
     """Config keys that vary, config keys equal in all runs, numeric summary keys."""
     varying, same = varying_config([r.config for r in records])
-    summary = summary_metrics((r.summary for r in records), finite_number)
+    summary = summary_metrics([r.summary for r in records], finite_number)
     return {"config_varying": varying, "config_same": same, "summary": summary}
