@@ -77,8 +77,8 @@ def in_process(directory: str, reps: int) -> dict[str, list[float]]:
 
     import runcard
     from runcard import _cli
-    from runcard._cli_group import group_runs
-    from runcard._cli_runs import fetch
+    from runcard._cli._group import group_runs
+    from runcard._cli._runs import fetch
 
     times: dict[str, list[float]] = {"cli": [], "api": [], "group": []}
     api = runcard.Api(dir=directory)

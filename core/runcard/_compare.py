@@ -1,8 +1,9 @@
 """Comparing runs' values, shared by the CLI and the web app: a missing key told apart from a
 stored null, dotted lookups into nested configs, one identity for values that group together
-(7 and 7.0 alike, True and 1 apart), one sort order, and the aggregates of a group's metrics
-with a 95% confidence interval of the mean from Student's t (so three seeds give an honest,
-wide interval rather than a normal-theory one)."""
+(7 and 7.0 alike, True and 1 apart), one sort order, the config keys that vary, the summary
+metrics, runs grouped by the values of keys, and the aggregates of a group's metrics with a 95%
+confidence interval of the mean from Student's t (so three seeds give an honest, wide interval
+rather than a normal-theory one)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,28 @@ import math
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from collections.abc import Callable, Iterable
+    from typing import Any, TypeVar
 
+    Item = TypeVar("Item")
+
+# the fields of a run (beside config.* and summary.*) that a filter or a key may name
+RUN_FIELDS = (
+    "id",
+    "name",
+    "group",
+    "job_type",
+    "notes",
+    "entity",
+    "project",
+    "state",
+    "tags",
+    "created_at",
+    "finished_at",
+    "heartbeat_at",
+    "exit_code",
+    "mode",
+)
 AGGREGATES = ("mean", "std", "ci", "min", "max", "median", "sem", "count")
 
 
@@ -53,13 +74,14 @@ def lookup(document: Any, dotted: str) -> Any:
     return document.get(dotted, MISSING)
 
 
-def flatten(document: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested dicts as dotted leaves; an empty dict is a leaf of its own."""
+def flatten_stored(document: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A stored config or summary's nested dicts as dotted leaves; an empty dict is a leaf of its
+    own. (What `log()` flattens on its way in is `_metrics.flatten`'s job.)"""
     out: dict[str, Any] = {}
     for key, value in document.items():
         path = f"{prefix}{key}"
         if isinstance(value, dict) and value:
-            out.update(flatten(value, f"{path}."))
+            out.update(flatten_stored(value, f"{path}."))
         else:
             out[path] = value
     return out
@@ -102,6 +124,73 @@ def sort_by(items: list[Any], value: Any, descending: bool) -> list[Any]:
 
 def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def differs(values: list[Any]) -> bool:
+    """Whether `values` hold two that are not one value (a missing key and a null differ)."""
+    first = canonical(values[0])
+    return any(canonical(v) != first for v in values[1:])
+
+
+def keys_in_order(flats: Iterable[dict[str, Any]]) -> list[str]:
+    """Every key of `flats`, in first-seen order."""
+    order: dict[str, None] = {}
+    for flat in flats:
+        order.update(dict.fromkeys(flat))
+    return list(order)
+
+
+def varying_config(configs: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """(keys whose value differs between the flattened `configs`, keys equal in all), as
+    `config.<key>` in first-seen order; a key missing from some runs differs."""
+    if not configs:
+        return [], []
+    varying, same = [], []
+    for key in keys_in_order(configs):
+        first = configs[0].get(key, MISSING)
+        kind = type(first)
+        first_identity: Any = None
+        for flat in configs:
+            value = flat.get(key, MISSING)
+            if value is first or (type(value) is kind and value == first):
+                continue  # the common case, without serialising
+            if first_identity is None:
+                first_identity = canonical(first)
+            if canonical(value) != first_identity:
+                varying.append(f"config.{key}")
+                break
+        else:
+            same.append(f"config.{key}")
+    return varying, same
+
+
+def summary_metrics(
+    summaries: Iterable[dict[str, Any]], number: Callable[[Any], bool] = is_number
+) -> list[str]:
+    """The keys of `summaries` holding a `number` in at least one, `_`-prefixed keys left out,
+    as `summary.<key>` in first-seen order."""
+    keys: dict[str, None] = {}
+    for summary in summaries:
+        for key, value in summary.items():
+            if key not in keys and number(value) and not key.startswith("_"):
+                keys[key] = None
+    return [f"summary.{k}" for k in keys]
+
+
+def group(
+    items: Iterable[Item], reads: list[Callable[[Item], Any]]
+) -> list[tuple[tuple[Any, ...], list[Item]]]:
+    """`items` bucketed by the values `reads` give (7 and 7.0 alike; missing and null apart), as
+    (the values, the items) in the order of the values."""
+    buckets: dict[tuple[Any, ...], tuple[tuple[Any, ...], list[Item]]] = {}
+    for item in items:
+        values = tuple(read(item) for read in reads)
+        ident = tuple(map(canonical, values))
+        bucket = buckets.get(ident)
+        if bucket is None:
+            bucket = buckets[ident] = (values, [])
+        bucket[1].append(item)
+    return sorted(buckets.values(), key=lambda b: tuple(map(sort_key, b[0])))
 
 
 # two-sided 95% quantiles t(0.975, df) for df = 1..30 (checked against numerical integration of

@@ -17,7 +17,7 @@ from app_data import XSS_SCRIPT
 
 import runcard
 from runcard.web._app import create_app
-from runcard.web._catalog import downsample
+from runcard.web._charts import downsample
 from runcard.web._values import json_safe
 
 
@@ -276,9 +276,9 @@ def test_slow_reads_answer_from_the_last_read_while_a_thread_rereads(
 ) -> None:
     import time
 
-    from runcard.web import _catalog
+    from runcard.web import _cache
 
-    monkeypatch.setattr(_catalog, "SYNC_LOAD_SECONDS", 0.0)  # every read counts as slow
+    monkeypatch.setattr(_cache, "SYNC_LOAD_SECONDS", 0.0)  # every read counts as slow
     runcard.init(project="swr").finish()
     app = create_app(str(store_dir))
     fresh = TestClient(app)

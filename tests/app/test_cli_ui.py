@@ -16,11 +16,12 @@ import pytest
 from app_data import free_port
 
 import runcard
-from runcard.web import DEFAULT_HOST, DEFAULT_PORT, add_ui_command, run_ui
+from runcard._cli._serve import add_ui_command
+from runcard.web import DEFAULT_HOST, DEFAULT_PORT, run_ui
 
 DRIVER = """
 import argparse, sys
-from runcard.web import add_ui_command
+from runcard._cli._serve import add_ui_command
 parser = argparse.ArgumentParser(prog="runcard")
 parser.add_argument("--dir")
 add_ui_command(parser.add_subparsers(dest="command", required=True))

@@ -21,6 +21,8 @@ with warnings.catch_warnings():  # starlette asks for httpx2 in place of httpx; 
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
+from app_data import free_port
+
 import runcard
 from runcard.web import _catalog, _feed
 from runcard.web._app import create_app
@@ -166,6 +168,84 @@ def test_a_killed_run_comes_back_when_it_turns_crashed(store_dir: Path) -> None:
         if child.poll() is None:
             child.kill()
         child.wait(10)
+
+
+def test_edits_through_the_api_come_back_though_they_move_no_timestamp(store_dir: Path) -> None:
+    paths = finished_runs("feed", 3)
+    client = TestClient(create_app(str(store_dir)))
+    token = get(client, "/api/runs", project="feed")["token"]
+    token, answer = poll(client, token, project="feed")
+    assert answer["runs"] == []
+    edited = runcard.Api(dir=str(store_dir)).run(paths[0])
+    edited.config["lr"] = 0.5
+    edited.summary["acc"] = 0.75
+    edited.update()
+    renamed = runcard.Api(dir=str(store_dir)).run(paths[2])
+    renamed.name = "renamed"
+    renamed.tags = ["kept"]
+    renamed.update()
+    token, answer = poll(client, token, project="feed")
+    rows = {r["path"]: r for r in answer["runs"]}
+    assert set(rows) == {paths[0], paths[2]} and answer["created"] == []
+    assert rows[paths[0]]["config"]["lr"] == 0.5 and rows[paths[0]]["summary"]["acc"] == 0.75
+    assert (rows[paths[2]]["name"], rows[paths[2]]["tags"]) == ("renamed", ["kept"])
+    token, answer = poll(client, token, project="feed")
+    assert answer["runs"] == []  # once
+
+
+def test_a_deleted_run_is_reported_so_the_page_reads_itself_again(store_dir: Path) -> None:
+    paths = finished_runs("feed", 3)
+    client = TestClient(create_app(str(store_dir)))
+    token = get(client, "/api/runs", project="feed")["token"]
+    runcard.Api(dir=str(store_dir)).run(paths[1]).delete()
+    runcard.init(project="feed").finish()  # a run created meanwhile does not hide the delete
+    token, answer = poll(client, token, project="feed")
+    assert answer["removed"] == 1 and len(answer["created"]) == 1
+    token, answer = poll(client, token, project="feed")
+    assert (answer["runs"], answer["removed"]) == ([], 0)
+
+
+def test_a_run_synced_with_old_timestamps_comes_back_as_created(
+    store_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_feed, "OVERLAP_SECONDS", 0.0)  # its times are older than the window
+    monkeypatch.setenv("RUNCARD_DIR", str(tmp_path / "local"))
+    offline = runcard.init(project="feed", mode="offline", config={"lr": 0.3})
+    offline.log({"loss": 1.0})
+    offline.finish()
+    edited = runcard.init(project="feed", mode="offline", config={"lr": 0.4})
+    edited.finish()
+    time.sleep(0.05)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNCARD_")}
+    command = [sys.executable, "-m", "runcard", "server", "--store", str(store_dir)]
+    server = subprocess.Popen([*command, "--port", str(port)], env=env, stderr=subprocess.PIPE)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while subprocess.run(
+            [sys.executable, "-m", "runcard", "sync", "--url", url, edited.path],
+            capture_output=True,
+        ).returncode:
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.1)
+        client = TestClient(create_app(str(store_dir)))
+        token = get(client, "/api/runs", project="feed")["token"]
+        later = runcard.Api(dir=str(tmp_path / "local")).run(edited.path)
+        later.summary["acc"] = 0.9  # edited here after its first push
+        later.update()
+        assert (
+            subprocess.run([sys.executable, "-m", "runcard", "sync", "--url", url]).returncode == 0
+        )
+        token, answer = poll(client, token, project="feed")
+        rows = {r["path"]: r for r in answer["runs"]}
+        assert set(rows) == {offline.path, edited.path}
+        assert answer["created"] == [offline.path]
+        assert rows[edited.path]["summary"]["acc"] == 0.9
+        assert rows[offline.path]["config"]["lr"] == 0.3
+    finally:
+        server.kill()
+        server.wait(10)
 
 
 @pytest.mark.parametrize("token", ["not-a-token", "W10", "e30"])

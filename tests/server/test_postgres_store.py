@@ -232,7 +232,7 @@ def test_every_filter_order_and_projection_reads_as_on_sqlite(tmp_path: Path) ->
 
 
 def test_the_clis_regular_expressions_read_alike_in_postgresql() -> None:
-    from runcard._cli_filter import parse_filters
+    from runcard._filters import parse_filters
 
     for opt in ("adam", "sgd"):
         runcard.init(project="p", config={"opt": opt}).finish()

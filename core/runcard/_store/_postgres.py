@@ -572,6 +572,24 @@ class PostgresStore:
             ).fetchall()
         return [(entity, project, count) for entity, project, count in rows]
 
+    def changes_after(
+        self, marks: tuple[int, int] | None
+    ) -> tuple[tuple[Any, ...], list[str], list[str]]:
+        """What run timestamps do not show, for the web app's change feed: ((the highest run
+        number, the highest revision number, the number of runs) now, the paths of the runs
+        numbered above marks[0] (created, or pushed, since), the paths of the runs given a
+        revision numbered above marks[1] (edited through the Api, or pushed, since)). Without
+        marks, only the first."""
+        if self._db is None:
+            return (0, 0, 0), [], []
+        with self._transaction() as db:
+            top = db.execute(_common.FEED_TOP_SQL).fetchone() or (0, 0, 0)
+            if marks is None:
+                return top, [], []
+            new = db.execute(_common.FEED_NEW_SQL, (marks[0], top[0])).fetchall()
+            revised = db.execute(_common.FEED_REVISED_SQL, (marks[1], top[1])).fetchall()
+        return top, [p for (p,) in new], [p for (p,) in revised]
+
     def change_stamp(self) -> tuple[Any, ...]:
         """A value that changes when runs are created, written, finished or edited: readers
         that cache runs compare it."""

@@ -503,6 +503,24 @@ class SQLiteStore:
             )
         ]
 
+    def changes_after(
+        self, marks: tuple[int, int] | None
+    ) -> tuple[tuple[Any, ...], list[str], list[str]]:
+        """What run timestamps do not show, for the web app's change feed: ((the highest run
+        number, the highest revision number, the number of runs) now, the paths of the runs
+        numbered above marks[0] (created, or pushed, since), the paths of the runs given a
+        revision numbered above marks[1] (edited through the Api, or pushed, since)). Without
+        marks, only the first."""
+        db = self._connection()
+        top = db.execute(_common.FEED_TOP_SQL).fetchone()
+        if marks is None:
+            return top, [], []
+        new = db.execute(_common.FEED_NEW_SQL.replace("%s", "?"), (marks[0], top[0])).fetchall()
+        revised = db.execute(
+            _common.FEED_REVISED_SQL.replace("%s", "?"), (marks[1], top[1])
+        ).fetchall()
+        return top, [p for (p,) in new], [p for (p,) in revised]
+
     def change_stamp(self) -> tuple[Any, ...]:
         """A value that changes when anything is written to the store (its files' sizes and
         times): readers that cache runs compare it."""

@@ -15,30 +15,6 @@ DEFAULT_PORT = 8787
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def add_parsers(commands: Any) -> list[tuple[str, Any, argparse.ArgumentParser]]:
-    """The `_cli.COMMANDS` protocol: (name, handler, parser) for each subcommand."""
-    sub = commands.add_parser(
-        "server",
-        help="serve the logging API and the web app to a team",
-        description="Serve the logging API (runs pushed by clients with RUNCARD_URL set, or by "
-        "`runcard sync`) and the web app over one store, PostgreSQL for a team. Listens on "
-        "127.0.0.1 unless --host says otherwise, and refuses any other address without "
-        "--api-key-file.",
-    )
-    sub.add_argument(
-        "--store",
-        required=True,
-        help="postgresql://user@host:port/db, or a store directory",
-    )
-    sub.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default: 127.0.0.1)")
-    sub.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default: 8787)")
-    sub.add_argument(
-        "--api-key-file",
-        help="a file of API keys, one per line: every request must carry one",
-    )
-    return [("server", run_server, sub)]
-
-
 def read_api_keys(path: str) -> list[str]:
     """The keys in `path`, one per line (blank lines and # comments skipped)."""
     try:
@@ -99,4 +75,4 @@ def run_server(args: argparse.Namespace, api: Any = None, term: Any = None) -> i
     return 0
 
 
-__all__ = ["add_parsers", "read_api_keys", "run_server"]
+__all__ = ["read_api_keys", "run_server"]

@@ -15,33 +15,6 @@ DEFAULT_PORT = 8787
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def add_ui_command(subparsers: Any) -> argparse.ArgumentParser:
-    """Add `runcard ui [--dir DIR] [--host 127.0.0.1] [--port 8787] [--api-key-file FILE]` to
-    `subparsers`."""
-    sub = subparsers.add_parser(
-        "ui",
-        help="serve the web app on 127.0.0.1:8787",
-        description="Serve a read-only web app over the store: runs table, group-by, config "
-        "diff, charts, parallel coordinates. Listens on 127.0.0.1 unless --host says otherwise, "
-        "and refuses any other address without --api-key-file.",
-    )
-    sub.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default: 127.0.0.1)")
-    sub.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default: 8787)")
-    sub.add_argument(
-        "--api-key-file",
-        help="a file of API keys, one per line: every request must carry one (a browser asks "
-        "for it as the password)",
-    )
-    sub.set_defaults(handler=run_ui, command_name="ui")
-    return sub
-
-
-def add_parsers(commands: Any) -> list[tuple[str, Any, argparse.ArgumentParser]]:
-    """The `_cli.COMMANDS` protocol: (name, handler, parser) for each subcommand."""
-    sub = add_ui_command(commands)
-    return [("ui", run_ui, sub)]
-
-
 def run_ui(args: argparse.Namespace, api: Any = None, term: Any = None) -> int:
     """Serve until interrupted. `args.dir` picks the store (else $RUNCARD_DIR, else ~/.runcard)."""
     import sys
@@ -87,4 +60,4 @@ def run_ui(args: argparse.Namespace, api: Any = None, term: Any = None) -> int:
     return 0
 
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "add_parsers", "add_ui_command", "run_ui"]
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "LOOPBACK", "run_ui"]

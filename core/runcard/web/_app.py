@@ -17,7 +17,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 import runcard
+from runcard import _filters
 from runcard._store._query import MAX_NESTING, MAX_VALUES, check_size
+from runcard.web import _charts
 from runcard.web._catalog import Catalog
 from runcard.web._feed import IDS_PER_QUERY
 from runcard.web._values import json_safe
@@ -57,11 +59,7 @@ def parse_filter(text: str | None) -> dict[str, Any] | None:
             raise ApiError(400, "filter must be a JSON object")
     else:
         try:
-            from runcard._cli_filter import parse_filter as parse_cli_filter
-        except ImportError:  # pragma: no cover - the CLI filter syntax ships with runcard
-            raise ApiError(400, "give the filter as a MongoDB-style JSON object") from None
-        try:
-            value = parse_cli_filter(text)
+            value = _filters.parse_filter(text)
         except ValueError as exc:
             raise ApiError(400, str(exc)) from None
     # the live feed wraps it in two $and, with a state test and up to IDS_PER_QUERY ids
@@ -146,21 +144,21 @@ def create_app(dir: str | None = None, allowed_hosts: list[str] | None = None) -
         return catalog.diff(paths)
 
     def run(request: Request) -> Any:
-        return catalog.run_detail(request.path_params["path"])
+        return _charts.run_detail(catalog.api, request.path_params["path"])
 
     def series(request: Request) -> Any:
         paths = _list(request, "runs")
         key = request.query_params.get("key")
         if not paths or not key:
             raise ApiError(400, "give runs=PATH,... and key=METRIC")
-        return catalog.series(paths, key, _int(request, "points", 500, 2, MAX_POINTS))
+        return _charts.series(catalog.api, paths, key, _int(request, "points", 500, 2, MAX_POINTS))
 
     def band(request: Request) -> Any:
         paths = _list(request, "runs")
         key = request.query_params.get("key")
         if not 1 <= len(paths) <= MAX_BAND_RUNS or not key:
             raise ApiError(400, f"give runs=PATH,... (1 to {MAX_BAND_RUNS}) and key=METRIC")
-        return catalog.band(paths, key, _int(request, "points", 200, 2, MAX_POINTS))
+        return _charts.band(catalog.api, paths, key, _int(request, "points", 200, 2, MAX_POINTS))
 
     def changes(request: Request) -> Any:
         return catalog.changes(
@@ -174,7 +172,8 @@ def create_app(dir: str | None = None, allowed_hosts: list[str] | None = None) -
         keys = _list(request, "keys")
         if not path or len(keys) > MAX_HISTORY_KEYS:
             raise ApiError(400, f"give run=PATH (and up to {MAX_HISTORY_KEYS} keys=METRIC,...)")
-        return catalog.history(
+        return _charts.history(
+            catalog.api,
             path,
             keys,
             _int(request, "since_step", -1, -(2**63), 2**63 - 1),

@@ -14,10 +14,14 @@ runs whose heartbeat is later than T, and three gaps are closed here:
 - a run created or finished by a writer that waited long for the lock carries a stamp older
   than the window: running runs are always looked at, and so are the ones that were running.
 
-Not seen: edits after the fact through `Api.run(...).update()` (they move no timestamp),
-deleted runs, and runs pushed to the store after they ended (`runcard sync`) stamped with an
-older time by the machine they ran on; the table shows those when it is next read whole
-(reload, sort, filter, page). A store-side change counter would close all three.
+Three changes move no timestamp in the window: an edit through `Api.run(...).update()`, a run
+pushed by `runcard sync` stamped with the older time of the machine it ran on, and a deleted
+run. The store numbers runs and revisions in order, and every edit or push writes a revision,
+so the token also keeps marks (`Store.changes_after`): the highest run and revision numbers and
+the number of runs. Runs numbered above the marks are new, runs with a revision above them
+changed, and fewer runs than the marks and the new ones add up to were deleted (anywhere in the
+store: the page reads itself again). A run deleted as the newest, then another created, can
+take its number on SQLite: that one is seen by its timestamp alone.
 """
 
 from __future__ import annotations
@@ -41,22 +45,37 @@ FINGERPRINT_CHARS = 12
 IDS_PER_QUERY = 500  # the store compiles $in to a chain of ORs; SQLite nests at most 1000
 
 
+Marks = tuple[int, int, int]
+
+
+def store_changes(api: runcard.Api, marks: Marks | None) -> tuple[Marks, list[str], list[str]]:
+    """(the marks for now, paths of the runs new since `marks`, paths of the runs edited or
+    pushed since); take them before reading the runs they go with."""
+    top, new, revised = api._open().changes_after(marks[:2] if marks else None)
+    return (int(top[0]), int(top[1]), int(top[2])), new, revised
+
+
 def watched_runs(
     api: runcard.Api,
     project: str | None,
     filters: dict[str, Any] | None,
     since: float,
     live: list[str],
+    touched: list[str] | None = None,
 ) -> list[runcard.ApiRun]:
     """Runs matching `filters` that changed after `since` (less the overlap) or are running,
-    newest first, then those of `live` (ids) that no longer run. Their config and summary are
-    decoded only when read, so unchanged ones cost little."""
+    newest first, then those of `live` (ids) that no longer run and those of `touched` (paths).
+    Their config and summary are decoded only when read, so unchanged ones cost little."""
     # created_at and finished_at are never later than heartbeat_at (creation and finish set it)
     recent = {"$or": [{"heartbeat_at": {"$gt": since - OVERLAP_SECONDS}}, {"state": "running"}]}
     runs = api.runs(project or None, filters=_both(filters, recent), order="-created_at")
     found = {r.path for r in runs}
     ended = runs_with_ids(api, project, live, _both(filters, {"state": {"$ne": "running"}}))
-    return runs + [r for r in ended if r.path not in found]
+    runs += [r for r in ended if r.path not in found]
+    found.update(r.path for r in ended)
+    wanted = set(touched or ()) - found
+    ids = list(dict.fromkeys(path.rpartition("/")[2] for path in wanted))
+    return runs + [r for r in runs_with_ids(api, project, ids, filters) if r.path in wanted]
 
 
 def runs_with_ids(
@@ -80,42 +99,51 @@ def fingerprint(run: runcard.ApiRun) -> str:
     return hashlib.blake2b(text.encode(), digest_size=FINGERPRINT_CHARS // 2).hexdigest()
 
 
-def make_token(now: float, watched: list[runcard.ApiRun]) -> str:
-    """An opaque string for the next poll: the time of this read, what it saw, and which runs
-    were running."""
+def make_token(now: float, watched: list[runcard.ApiRun], marks: Marks) -> str:
+    """An opaque string for the next poll: the time of this read, what it saw, which runs were
+    running, and the store's marks."""
     seen = [fingerprint(r) for r in watched]
     if len(seen) > MAX_REMEMBERED:
         seen = []
     live = [r.id for r in watched if r.state == "running"][:MAX_LIVE]
-    text = json.dumps([now, "".join(seen), live], separators=(",", ":"))
+    text = json.dumps([now, "".join(seen), live, list(marks)], separators=(",", ":"))
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def read_token(token: str) -> tuple[float, set[str], list[str]]:
-    """(time of the read, fingerprints it saw, ids of the runs then running); ValueError for a
-    string this module did not make."""
+def read_token(token: str) -> tuple[float, set[str], list[str], Marks | None]:
+    """(time of the read, fingerprints it saw, ids of the runs then running, the store's marks
+    then: None in a token of an earlier release); ValueError for a string this module did not
+    make."""
     try:
         padded = token + "=" * (-len(token) % 4)
-        now, seen, live = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        now, seen, live, *rest = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, TypeError) as exc:
         raise ValueError(f"token {token[:40]!r} is not one this server gave") from exc
+    marks = rest[0] if rest else None
     if not (
         isinstance(now, (int, float))
         and isinstance(seen, str)
         and isinstance(live, list)
         and len(live) <= MAX_LIVE
         and all(isinstance(i, str) for i in live)
+        and len(rest) <= 1
+        and (
+            marks is None
+            or (isinstance(marks, list) and len(marks) == 3 and all(type(m) is int for m in marks))
+        )
     ):
         raise ValueError(f"token {token[:40]!r} is not one this server gave")
     chunks = range(0, len(seen), FINGERPRINT_CHARS)
-    return float(now), {seen[i : i + FINGERPRINT_CHARS] for i in chunks}, live
+    found = {seen[i : i + FINGERPRINT_CHARS] for i in chunks}
+    return float(now), found, live, None if marks is None else (marks[0], marks[1], marks[2])
 
 
 def start_token(api: runcard.Api, project: str | None, filters: dict[str, Any] | None) -> str:
     """A token for "now". Take it before reading what it goes with: a change that lands in
     between then comes back once more, rather than never."""
     now = time.time()
-    return make_token(now, watched_runs(api, project, filters, now, []))
+    marks, _, _ = store_changes(api, None)
+    return make_token(now, watched_runs(api, project, filters, now, []), marks)
 
 
 def epoch(iso: str | None) -> float:
@@ -131,5 +159,6 @@ __all__ = [
     "read_token",
     "runs_with_ids",
     "start_token",
+    "store_changes",
     "watched_runs",
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from runcard._compare import MISSING, is_number
+from runcard._compare import MISSING, aggregate, is_number
 
 
 def finite_number(value: Any) -> bool:
@@ -29,3 +29,17 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [json_safe(v) for v in value]
     return value
+
+
+def stats(values: list[float]) -> dict[str, Any]:
+    """`{"n", "mean", "std", "min", "max", "ci95"}`, as the front end reads them."""
+    found = aggregate(values)
+    ci = found["ci"]
+    return {
+        "n": found["count"],
+        "mean": found["mean"],
+        "std": found["std"],
+        "min": found["min"],
+        "max": found["max"],
+        "ci95": list(ci) if ci else None,
+    }

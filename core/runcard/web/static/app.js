@@ -265,6 +265,10 @@ function watchTable(page, params, { table, rowOf, showTotal, newestFirst }) {
       return;
     }
     if (!table.isConnected) return;
+    if (answer.removed) { // runs were deleted: which of them this page shows, only a new read says
+      refreshSoon(0);
+      return;
+    }
     token = answer.token;
     for (const r of [...answer.runs].reverse()) { // oldest first: each new one goes on top
       const old = shown.get(r.path);

@@ -4,7 +4,7 @@ readable of a damaged one into a fresh store."""
 from __future__ import annotations
 
 from runcard import _settings
-from runcard._cli_output import OK, STORE, USAGE, CliError, Terminal
+from runcard._cli._output import OK, STORE, USAGE, CliError, Terminal
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -4,44 +4,36 @@ from __future__ import annotations
 
 import argparse
 
-from runcard._cli_filter import FILTER_HELP, parse_filters
-from runcard._cli_group import (
+from runcard._cli import _output
+from runcard._cli._group import (
     group_keys,
     group_runs,
     headers,
     render_groups,
     sort_groups,
-    summary_metrics,
-    varying_config,
+    summary_keys,
+    varying_keys,
 )
-from runcard._cli_output import (
-    EXIT_CODES_HELP,
-    NOT_FOUND,
-    OK,
-    CliError,
-    Column,
-    Terminal,
-    count,
-    note_hidden,
-    table,
-    write_csv,
-    write_json,
-)
-from runcard._cli_stats import DEFAULT_AGGREGATES, parse_aggregates
-from runcard._cli_values import (
+from runcard._cli._output import CliError, Column, Terminal
+from runcard._cli._stats import DEFAULT_AGGREGATES, parse_aggregates
+from runcard._cli._values import (
     FIELDS,
-    MISSING,
     decimals,
-    flatten,
-    is_number,
     local_time,
     number,
     resolve_key,
     show,
-    sort_by,
     value_of,
 )
-from runcard._compare import AGGREGATES
+from runcard._compare import (
+    AGGREGATES,
+    MISSING,
+    flatten_stored,
+    is_number,
+    keys_in_order,
+    sort_by,
+)
+from runcard._filters import FILTER_HELP, parse_filters
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -74,7 +66,7 @@ def add_parsers(commands: Any) -> list[tuple[str, Any, argparse.ArgumentParser]]
         "runs",
         help="list, filter, sort and group runs",
         description="List runs, or group them by config keys with aggregates of their metrics.",
-        epilog=f"{FILTER_HELP}\n\n{GROUP_HELP}\n{EXIT_CODES_HELP}",
+        epilog=f"{FILTER_HELP}\n\n{GROUP_HELP}\n{_output.EXIT_CODES_HELP}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("project", nargs="?", help="PROJECT or ENTITY/PROJECT (default: all)")
@@ -123,13 +115,13 @@ def command(args: argparse.Namespace, api: Api, term: Terminal) -> int:
     runs = fetch(api, args.project, filters, keys)
     if not runs:
         if args.format == "json":
-            write_json(term, [])
+            _output.write_json(term, [])
         where, hint = f"project {args.project!r}" if args.project else "the store", ""
         projects = sorted({p.name for p in api.projects()})
         if args.project and args.project.rsplit("/", 1)[-1] not in projects:
             hint = f" (there is no such project; projects: {', '.join(projects) or 'none yet'})"
         matched = "matched the filters" if filters else "exist"
-        raise CliError(f"no runs {matched} in {where}{hint}", NOT_FOUND)
+        raise CliError(f"no runs {matched} in {where}{hint}", _output.NOT_FOUND)
     if grouping:
         return grouped(runs, args, aggregates, columns, term)
     return listed(runs, args, columns, term)
@@ -175,14 +167,14 @@ def grouped(
     if columns:
         metrics = [resolve_key(name, runs, "--columns") for name in columns]
     else:
-        metrics = [m for m in summary_metrics(runs) if m not in keys]
+        metrics = [m for m in summary_keys(runs) if m not in keys]
     groups = group_runs(runs, keys, metrics)
     if args.sort:
         groups = sort_groups(groups, args.sort, keys, metrics)
     if args.limit:
         groups = groups[: args.limit]
     render_groups(term, args.format, groups, len(runs), keys, metrics, aggregates)
-    return OK
+    return _output.OK
 
 
 # -- listed ------------------------------------------------------------------------------------
@@ -200,35 +192,30 @@ def listed(runs: list[ApiRun], args: argparse.Namespace, columns: list[str], ter
             keys.append("project")
         if len({r.group for r in runs}) > 1:
             keys.append("group")
-        varying, same = varying_config(runs)
+        varying, same = varying_keys(runs)
         keys += varying + same if args.all_keys or len(runs) == 1 else varying
-        keys += summary_metrics(runs)
+        keys += summary_keys(runs)
     else:
         keys = [*RUN_COLUMNS, "created_at", "finished_at"]
-        keys += [f"config.{k}" for k in _union(flatten(r.config) for r in runs)]
-        keys += [f"summary.{k}" for k in _union(flatten(r.summary) for r in runs)]
+        keys += [f"config.{k}" for k in keys_in_order(flatten_stored(r.config) for r in runs)]
+        keys += [f"summary.{k}" for k in keys_in_order(flatten_stored(r.summary) for r in runs)]
     if args.limit:
         runs = runs[: args.limit]
     if args.format == "json":
         records = [{k: v for k in keys if (v := value_of(r, k)) is not MISSING} for r in runs]
-        write_json(term, records)
+        _output.write_json(term, records)
     elif args.format == "csv":
-        write_csv(term, keys, [[value_of(r, k) for k in keys] for r in runs])
+        _output.write_csv(term, keys, [[value_of(r, k) for k in keys] for r in runs])
     else:
-        hidden = table(term, _run_columns(runs, keys))
-        note_hidden(hidden, term)
-        footer = count(len(runs), "run")
+        hidden = _output.table(term, _run_columns(runs, keys))
+        _output.note_hidden(hidden, term)
+        footer = _output.count(len(runs), "run")
         if same and not args.all_keys and len(runs) > 1:
-            footer += f"; the same in every run: {count(len(same), 'config key')} (--all-keys)"
+            footer += (
+                f"; the same in every run: {_output.count(len(same), 'config key')} (--all-keys)"
+            )
         term.write(term.paint(footer, "dim"))
-    return OK
-
-
-def _union(dicts: Any) -> list[str]:
-    keys: dict[str, None] = {}
-    for d in dicts:
-        keys.update(dict.fromkeys(d))
-    return list(keys)
+    return _output.OK
 
 
 _PRIORITY = {"id": 4, "state": 1, "name": 1, "created_at": 0, "project": 1, "group": 1}

@@ -1,4 +1,5 @@
 """The `runcard` command: parse the command line, run a subcommand, turn failures into exit codes.
+Each command family is a module of this package with an `add_parsers(commands)`.
 
 Only the CLI modules (and the web app) write to stdout. They read the store through the public
 `runcard.Api` alone, and are imported only by the `runcard` command and `python -m runcard`.
@@ -12,25 +13,16 @@ import os
 import sys
 
 import runcard
-from runcard import (
-    _cli_config,
-    _cli_demo,
-    _cli_doctor,
-    _cli_inspect,
-    _cli_runs,
-    _cli_sync,
-    server,
-    web,
-)
-from runcard._cli_filter import FilterError
-from runcard._cli_output import EXIT_CODES_HELP, NOT_FOUND, STORE, USAGE, CliError, Terminal
-from runcard._cli_values import KeyNotFound
+from runcard._cli import _config, _demo, _doctor, _inspect, _runs, _serve, _sync
+from runcard._cli._output import EXIT_CODES_HELP, NOT_FOUND, STORE, USAGE, CliError, Terminal
+from runcard._cli._values import KeyNotFound
+from runcard._filters import FilterError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-COMMANDS = (_cli_runs, _cli_inspect, _cli_config, _cli_demo, _cli_sync, _cli_doctor, web, server)
+COMMANDS = (_runs, _inspect, _config, _demo, _sync, _doctor, _serve)
 DIR_HELP = "the store directory (default: $RUNCARD_DIR, else ~/.runcard)"
 
 

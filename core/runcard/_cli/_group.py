@@ -4,30 +4,20 @@ metrics, and the groups as a table, JSON or CSV."""
 
 from __future__ import annotations
 
-from runcard._cli_output import (
-    CliError,
-    Column,
-    Terminal,
-    count,
-    note_hidden,
-    table,
-    write_csv,
-    write_json,
-)
-from runcard._cli_values import (
+from runcard._cli import _output
+from runcard._cli._output import CliError, Column, Terminal
+from runcard._cli._values import decimals, getter, number, resolve_key, show
+from runcard._compare import (
+    AGGREGATES,
     MISSING,
-    canonical,
-    decimals,
-    flatten,
-    getter,
+    aggregate,
+    flatten_stored,
+    group,
     is_number,
-    number,
-    resolve_key,
-    show,
     sort_by,
-    sort_key,
+    summary_metrics,
+    varying_config,
 )
-from runcard._compare import AGGREGATES, aggregate
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -36,31 +26,14 @@ if TYPE_CHECKING:
     from runcard import ApiRun
 
 
-def varying_config(runs: list[ApiRun]) -> tuple[list[str], list[str]]:
-    """(config keys whose value differs between runs, keys equal in every run), in first-seen
-    order; a key missing from some runs differs."""
-    flats = [flatten(r.config) for r in runs]
-    order: dict[str, None] = {}
-    for flat in flats:
-        order.update(dict.fromkeys(flat))
-    varying, same = [], []
-    for key in order:
-        first = canonical(flats[0].get(key, MISSING))
-        if any(canonical(flat.get(key, MISSING)) != first for flat in flats[1:]):
-            varying.append(f"config.{key}")
-        else:
-            same.append(f"config.{key}")
-    return varying, same
+def varying_keys(runs: list[ApiRun]) -> tuple[list[str], list[str]]:
+    """(config keys whose value differs between runs, keys equal in every run)."""
+    return varying_config([flatten_stored(r.config) for r in runs])
 
 
-def summary_metrics(runs: list[ApiRun]) -> list[str]:
+def summary_keys(runs: list[ApiRun]) -> list[str]:
     """The summary keys holding a number in at least one run, `_`-prefixed keys left out."""
-    keys: dict[str, None] = {}
-    for run in runs:
-        for key, value in run.summary.items():
-            if is_number(value) and not key.startswith("_"):
-                keys[key] = None
-    return [f"summary.{k}" for k in sorted(keys)]
+    return sorted(summary_metrics(r.summary for r in runs))
 
 
 def headers(keys: list[str]) -> dict[str, str]:
@@ -74,40 +47,31 @@ def headers(keys: list[str]) -> dict[str, str]:
 
 # -- groups ------------------------------------------------------------------------------------
 class Group:
-    __slots__ = ("ident", "runs", "stats", "values")
+    __slots__ = ("runs", "stats", "values")
 
-    def __init__(self, ident: tuple[Any, ...], values: tuple[Any, ...]) -> None:
-        self.ident = ident
+    def __init__(self, values: tuple[Any, ...], runs: list[ApiRun]) -> None:
         self.values = values
-        self.runs: list[ApiRun] = []
+        self.runs = runs
         self.stats: dict[str, dict[str, Any]] = {}
 
 
 def group_runs(runs: list[ApiRun], keys: list[str], metrics: list[str]) -> list[Group]:
     """Runs grouped by the values of `keys` (7 and 7.0 alike; missing and null apart), each
     group with the aggregates of every metric, sorted by the key values."""
-    groups: dict[tuple[Any, ...], Group] = {}
-    reads = [getter(k) for k in keys]
-    for run in runs:
-        values = tuple(read(run) for read in reads)
-        ident = tuple(map(canonical, values))
-        group = groups.get(ident)
-        if group is None:
-            group = groups[ident] = Group(ident, values)
-        group.runs.append(run)
+    groups = [Group(values, members) for values, members in group(runs, list(map(getter, keys)))]
     for metric in metrics:
         read = getter(metric)
-        for group in groups.values():
-            numbers = [v for v in map(read, group.runs) if is_number(v)]
-            group.stats[metric] = aggregate(numbers)
-    return sorted(groups.values(), key=lambda g: tuple(map(sort_key, g.values)))
+        for one in groups:
+            numbers = [v for v in map(read, one.runs) if is_number(v)]
+            one.stats[metric] = aggregate(numbers)
+    return groups
 
 
 def group_keys(runs: list[ApiRun], by: list[str], all_except: list[str]) -> list[str]:
     keys = [resolve_key(name, runs, "--group-by") for name in by]
     if all_except:
         excluded = [resolve_key(name, runs, "--group-by-all-except") for name in all_except]
-        varying, _ = varying_config(runs)
+        varying, _ = varying_keys(runs)
         for key in varying:
             if key not in keys and not any(key == x or key.startswith(x + ".") for x in excluded):
                 keys.append(key)
@@ -124,7 +88,7 @@ def render_groups(
     aggregates: tuple[str, ...],
 ) -> None:
     if format == "json":
-        write_json(term, [_group_record(g, keys, metrics, aggregates) for g in groups])
+        _output.write_json(term, [_group_record(g, keys, metrics, aggregates) for g in groups])
     elif format == "csv":
         header = [*keys, "runs"]
         for metric in metrics:
@@ -134,13 +98,13 @@ def render_groups(
                     if agg == "ci"
                     else [f"{metric}.{agg}"]
                 )
-        write_csv(term, header, [_group_row(g, metrics, aggregates) for g in groups])
+        _output.write_csv(term, header, [_group_row(g, metrics, aggregates) for g in groups])
     else:
         titles = headers([*keys, *metrics])
-        hidden = table(term, _group_columns(groups, keys, metrics, aggregates, titles))
-        note_hidden(hidden, term)
+        hidden = _output.table(term, _group_columns(groups, keys, metrics, aggregates, titles))
+        _output.note_hidden(hidden, term)
         varied = f" by {', '.join(titles[k] for k in keys)}" if keys else ""
-        groups_text = f"{count(len(groups), 'group')} of {count(total, 'run')}"
+        groups_text = f"{_output.count(len(groups), 'group')} of {_output.count(total, 'run')}"
         term.write(term.paint(f"{groups_text}{varied}", "dim"))
 
 

@@ -8,17 +8,10 @@ import argparse
 import os
 import sys
 
-from runcard._cli_output import (
-    EXIT_CODES_HELP,
-    NOT_FOUND,
-    OK,
-    CliError,
-    Column,
-    Terminal,
-    table,
-    write_json,
-)
-from runcard._cli_values import find_run, local_time, show
+from runcard._cli import _output
+from runcard._cli._output import CliError, Column, Terminal
+from runcard._cli._parsers import run_parser
+from runcard._cli._values import find_run, local_time, show
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -31,36 +24,33 @@ IGNORED_FILE_KEYS = ("wandb_version", "_wandb")
 
 
 def add_parsers(commands: Any) -> list[tuple[str, Any, argparse.ArgumentParser]]:
-    config = commands.add_parser(
+    config = run_parser(
+        commands,
         "config",
         help="a run's config as YAML or JSON (reproduces it with --configs); "
         "config blame RUN [KEY]: where each value came from",
         description="Print a run's config as a file that reproduces it: python train.py "
         "--configs FILE. Values keep their types (2.0 stays a float); descriptions travel in "
         "the {desc, value} form. See also: runcard config blame RUN [KEY].",
-        epilog=EXIT_CODES_HELP,
     )
-    config.add_argument("run", metavar="RUN", help="entity/project/id, project/id or id")
     config.add_argument("--format", choices=("yaml", "json"), default="yaml")
     config.add_argument("-o", "--output", metavar="FILE", help="write FILE instead of stdout")
-    blame = commands.add_parser(
+    blame = run_parser(
+        commands,
         "config-blame",
         prog="runcard config blame",
         description="Each config key's source (defaults-file, configs-file, init, code with "
         "file:line, argparse, absl, hydra, sweep, api, ...) and its revisions, oldest first.",
-        epilog=EXIT_CODES_HELP,
     )
-    blame.add_argument("run", metavar="RUN", help="entity/project/id, project/id or id")
     blame.add_argument("key", nargs="?", metavar="KEY", help="one key, or the keys under it")
     blame.add_argument("--format", choices=("table", "json"), default="table")
-    rerun = commands.add_parser(
+    rerun = run_parser(
+        commands,
         "rerun",
         help="the command line that runs a run again (its argv + a --configs file)",
         description="Write the run's config to a file and print the command line that runs "
         "it again: cd CWD && PYTHON SCRIPT --configs FILE ARGS... Pipe it to sh to run it.",
-        epilog=EXIT_CODES_HELP,
     )
-    rerun.add_argument("run", metavar="RUN", help="entity/project/id, project/id or id")
     rerun.add_argument(
         "-o", "--output", metavar="FILE", help="the config file (default: ./<run id>.yaml)"
     )
@@ -146,7 +136,7 @@ def config_command(args: argparse.Namespace, api: Api, term: Terminal) -> int:
         print(f"runcard: wrote the config of {run.path} to {args.output}", file=sys.stderr)
     else:
         term.stream.write(text)
-    return OK
+    return _output.OK
 
 
 def _write(path: str, text: str) -> None:
@@ -170,13 +160,15 @@ def blame_command(args: argparse.Namespace, api: Api, term: Terminal) -> int:
 
             close = difflib.get_close_matches(wanted, list(provenance), n=3, cutoff=0.6)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise CliError(f"run {run.path} has no config key {args.key!r}{hint}", NOT_FOUND)
+            raise CliError(
+                f"run {run.path} has no config key {args.key!r}{hint}", _output.NOT_FOUND
+            )
     if args.format == "json":
-        write_json(term, {k: provenance[k] for k in keys})
-        return OK
+        _output.write_json(term, {k: provenance[k] for k in keys})
+        return _output.OK
     if not keys:
         term.write(term.paint(f"run {run.path} has no config", "dim"))
-        return OK
+        return _output.OK
     rows: list[tuple[str, str, str, str, str, str]] = []
     for key in keys:
         for i, rev in enumerate(provenance[key]):
@@ -197,8 +189,8 @@ def blame_command(args: argparse.Namespace, api: Api, term: Terminal) -> int:
         Column(t, [r[i] for r in rows], right=t == "step", priority=priorities[i])
         for i, t in enumerate(titles)
     ]
-    table(term, columns)
-    return OK
+    _output.table(term, columns)
+    return _output.OK
 
 
 def _time(timestamp: Any) -> str:
@@ -225,7 +217,7 @@ def command_line(run: ApiRun, config_path: str) -> str:
         raise CliError(
             f"run {run.path} was started from {how}: there is no script to run again "
             f"(its config is still available: runcard config {run.path})",
-            NOT_FOUND,
+            _output.NOT_FOUND,
         )
     program = meta.get("program")
     script = program if isinstance(program, str) and os.path.isabs(program) else argv[0]
@@ -253,4 +245,4 @@ def rerun_command(args: argparse.Namespace, api: Api, term: Terminal) -> int:
         note = " with uncommitted changes, which were not recorded" if dirty else ""
         print(f"runcard: it ran at git commit {meta['git_commit']}{note}", file=sys.stderr)
     term.write(line)
-    return OK
+    return _output.OK

@@ -5,26 +5,11 @@ from __future__ import annotations
 
 import argparse
 
-from runcard._cli_output import (
-    EXIT_CODES_HELP,
-    OK,
-    CliError,
-    Column,
-    Terminal,
-    count,
-    note_hidden,
-    table,
-    write_json,
-)
-from runcard._cli_values import (
-    MISSING,
-    canonical,
-    duration,
-    find_run,
-    flatten,
-    local_time,
-    show,
-)
+from runcard._cli import _output
+from runcard._cli._output import CliError, Column, Terminal
+from runcard._cli._parsers import run_parser
+from runcard._cli._values import duration, find_run, local_time, show
+from runcard._compare import MISSING, differs, flatten_stored, keys_in_order
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -32,7 +17,8 @@ if TYPE_CHECKING:
 
     from runcard import Api, ApiRun
 
-RUN_FIELDS = ("project", "entity", "group", "job_type", "tags", "notes", "state", "exit_code")
+# the run fields `show` lists and `diff` compares
+SHOWN_FIELDS = ("project", "entity", "group", "job_type", "tags", "notes", "state", "exit_code")
 HOST_KEYS = (
     "program",
     "argv",
@@ -50,14 +36,13 @@ UNCOMPARED_HOST_KEYS = ("pid",)
 
 
 def add_parsers(commands: Any) -> list[tuple[str, Any, argparse.ArgumentParser]]:
-    show_parser = commands.add_parser(
+    show_parser = run_parser(
+        commands,
         "show",
         help="a run's fields, config (with descriptions and sources), summary and host",
         description="Show one run: its fields, config (nested, with each value's source and "
         "description), summary and host metadata.",
-        epilog=EXIT_CODES_HELP,
     )
-    show_parser.add_argument("run", metavar="RUN", help="entity/project/id, project/id or id")
     show_parser.add_argument("--format", choices=("table", "json"), default="table")
     diff_parser = commands.add_parser(
         "diff",
@@ -65,7 +50,7 @@ def add_parsers(commands: Any) -> list[tuple[str, Any, argparse.ArgumentParser]]
         description="Compare runs: the config keys that differ (<missing> when a run lacks the "
         "key, null for a stored null), their summaries side by side, and the run fields and "
         "host facts that differ. Exits 0 whether or not the runs differ.",
-        epilog=EXIT_CODES_HELP,
+        epilog=_output.EXIT_CODES_HELP,
     )
     diff_parser.add_argument("runs", nargs="+", metavar="RUN", help="two runs or more")
     diff_parser.add_argument("-a", "--all", action="store_true", help="show equal keys too")
@@ -99,8 +84,8 @@ def record(run: ApiRun) -> dict[str, Any]:
 def show_command(args: argparse.Namespace, api: Api, term: Terminal) -> int:
     run = find_run(api, args.run)
     if args.format == "json":
-        write_json(term, record(run))
-        return OK
+        _output.write_json(term, record(run))
+        return _output.OK
     state = run.state
     if getattr(run, "exit_code", None) is not None:
         state += f", exit code {run.exit_code}"
@@ -125,20 +110,20 @@ def show_command(args: argparse.Namespace, api: Api, term: Terminal) -> int:
     _config_section(term, run)
     term.write()
     term.write(term.paint("summary", "bold"))
-    _pairs(term, [(k, show(v)) for k, v in flatten(run.summary).items()] or [("(none)", "")])
+    _pairs(term, [(k, show(v)) for k, v in flatten_stored(run.summary).items()] or [("(none)", "")])
     term.write()
     term.write(term.paint("host", "bold"))
     meta = run.metadata
     keys = [k for k in HOST_KEYS if k in meta] + [k for k in meta if k not in HOST_KEYS]
     _pairs(term, [(k, show(_host_value(k, meta[k]))) for k in keys] or [("(none)", "")])
-    return OK
+    return _output.OK
 
 
 def _pairs(term: Terminal, pairs: list[tuple[str, Any]], indent: str = "  ") -> None:
     if pairs:
         keys = Column("key", [k for k, _ in pairs], priority=3)
         values = Column("value", [str(v) for _, v in pairs], priority=3)
-        table(term, [keys, values], header=False, indent=indent)
+        _output.table(term, [keys, values], header=False, indent=indent)
 
 
 def _host_value(key: str, value: Any) -> Any:
@@ -183,7 +168,7 @@ def _config_section(term: Terminal, run: ApiRun) -> None:
     ]
     if not any(r[3] for r in rows):
         columns.pop()
-    table(term, columns, header=False, indent="  ")
+    _output.table(term, columns, header=False, indent="  ")
 
 
 def _source(revision: dict[str, Any]) -> str:
@@ -192,40 +177,28 @@ def _source(revision: dict[str, Any]) -> str:
 
 
 # -- diff --------------------------------------------------------------------------------------
-def _differs(values: list[Any]) -> bool:
-    first = canonical(values[0])
-    return any(canonical(v) != first for v in values[1:])
-
-
 def sections(runs: list[ApiRun], everything: bool) -> dict[str, dict[str, list[Any]]]:
     """{section: {key: [value per run]}}: config, run fields and host facts that differ (all of
     them with `everything`), and every summary key."""
-    configs = [flatten(r.config) for r in runs]
-    summaries = [flatten(r.summary) for r in runs]
+    configs = [flatten_stored(r.config) for r in runs]
+    summaries = [flatten_stored(r.summary) for r in runs]
     out: dict[str, dict[str, list[Any]]] = {"config": {}, "summary": {}, "run": {}, "host": {}}
-    for key in _union(configs):
+    for key in keys_in_order(configs):
         values = [c.get(key, MISSING) for c in configs]
-        if everything or _differs(values):
+        if everything or differs(values):
             out["config"][key] = values
-    for key in _union(summaries):
+    for key in keys_in_order(summaries):
         out["summary"][key] = [s.get(key, MISSING) for s in summaries]
-    for field in RUN_FIELDS:
+    for field in SHOWN_FIELDS:
         values = [getattr(r, field, MISSING) for r in runs]
-        if everything or _differs(values):
+        if everything or differs(values):
             out["run"][field] = values
     metas = [{k: _host_value(k, v) for k, v in r.metadata.items()} for r in runs]
-    for key in _union(metas):
+    for key in keys_in_order(metas):
         values = [m.get(key, MISSING) for m in metas]
-        if key not in UNCOMPARED_HOST_KEYS and (everything or _differs(values)):
+        if key not in UNCOMPARED_HOST_KEYS and (everything or differs(values)):
             out["host"][key] = values
     return out
-
-
-def _union(dicts: list[dict[str, Any]]) -> list[str]:
-    keys: dict[str, None] = {}
-    for d in dicts:
-        keys.update(dict.fromkeys(d))
-    return list(keys)
 
 
 def diff_command(args: argparse.Namespace, api: Api, term: Terminal) -> int:
@@ -241,8 +214,8 @@ def diff_command(args: argparse.Namespace, api: Api, term: Terminal) -> int:
                 key: {p: v for p, v in zip(paths, values, strict=True) if v is not MISSING}
                 for key, values in keys.items()
             }
-        write_json(term, data)
-        return OK
+        _output.write_json(term, data)
+        return _output.OK
     labels: list[str] = []
     label_styles: list[str | None] = []
     cells: list[list[str]] = [[] for _ in runs]
@@ -251,7 +224,7 @@ def diff_command(args: argparse.Namespace, api: Api, term: Terminal) -> int:
     def add(label: str, values: list[Any] | None, style: str | None = None) -> None:
         labels.append(label)
         label_styles.append(style)
-        changed = values is not None and _differs(values)
+        changed = values is not None and differs(values)
         for i in range(len(runs)):
             if values is None:
                 cells[i].append("")
@@ -272,13 +245,11 @@ def diff_command(args: argparse.Namespace, api: Api, term: Terminal) -> int:
     columns = [Column("", labels, styles=label_styles, priority=4)]
     for i, run in enumerate(runs):
         columns.append(Column(run.id, cells[i], styles=styles[i], priority=2, name=run.path))
-    note_hidden(table(term, columns), term)
+    _output.note_hidden(_output.table(term, columns), term)
     if not args.all:
         differ = len(found["config"])
-        same = len(_union([flatten(r.config) for r in runs])) - differ
+        same = len(keys_in_order([flatten_stored(r.config) for r in runs])) - differ
         verb = "differs" if differ == 1 else "differ"
-        text = (
-            f"{count(differ, 'config key')} {verb}, {same} {'is' if same == 1 else 'are'} the same"
-        )
+        text = f"{_output.count(differ, 'config key')} {verb}, {same} {'is' if same == 1 else 'are'} the same"
         term.write(term.paint(f"{text} (--all shows them)", "dim"))
-    return OK
+    return _output.OK

@@ -6,16 +6,8 @@ from __future__ import annotations
 import json
 import math
 
-from runcard._cli_filter import RUN_FIELDS
-from runcard._compare import (  # noqa: F401  (the CLI modules read these from here)
-    MISSING,
-    canonical,
-    flatten,
-    is_number,
-    lookup,
-    sort_by,
-    sort_key,
-)
+from runcard._cli._output import CliError
+from runcard._compare import MISSING, RUN_FIELDS, flatten_stored, lookup
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -92,8 +84,8 @@ def _initials(key: str) -> str:
 def known_keys(runs: Iterable[ApiRun]) -> list[str]:
     keys: dict[str, None] = {}
     for run in runs:
-        keys.update(dict.fromkeys(f"config.{k}" for k in flatten(run.config)))
-        keys.update(dict.fromkeys(f"summary.{k}" for k in flatten(run.summary)))
+        keys.update(dict.fromkeys(f"config.{k}" for k in flatten_stored(run.config)))
+        keys.update(dict.fromkeys(f"summary.{k}" for k in flatten_stored(run.summary)))
     return list(keys)
 
 
@@ -182,8 +174,6 @@ def find_run(api: Api, text: str) -> ApiRun:
     if "/" not in text.strip("/"):
         matches = api.runs(None, filters={"id": text.strip("/")}, order=None)
         if len(matches) > 1:
-            from runcard._cli_output import CliError
-
             paths = ", ".join(r.path for r in matches)
             raise CliError(f"run id {text!r} is in several projects ({paths}): give project/id")
         if matches:

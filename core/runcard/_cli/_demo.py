@@ -8,8 +8,8 @@ import secrets
 import shlex
 
 import runcard
-from runcard._cli_group import group_runs, render_groups
-from runcard._cli_output import OK, Terminal
+from runcard._cli._group import group_runs, render_groups
+from runcard._cli._output import OK, Terminal
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import os
+from typing import Any
 
+import runcard
 from runcard import _settings
-from runcard._cli_output import OK, SERVER, CliError, Terminal
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    import argparse
-    from typing import Any
-
-    import runcard
+from runcard._cli._output import OK, SERVER, CliError, Terminal
 
 
 def add_parsers(commands: Any) -> list[tuple[str, Any, argparse.ArgumentParser]]:

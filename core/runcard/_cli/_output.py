@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import sys
 
+from runcard._compare import MISSING
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -188,8 +190,6 @@ def write_csv(term: Terminal, header: list[str], rows: list[list[Any]]) -> None:
 
 
 def csv_cell(value: Any) -> Any:
-    from runcard._cli_values import MISSING
-
     if value is MISSING:
         return ""
     if value is None:

@@ -1,4 +1,5 @@
-"""`runcard runs --filter EXPR`: a readable filter syntax, parsed into the Api's MongoDB-style dicts.
+"""The readable filter syntax (`config.lr>=0.01 and state=finished`) of `runcard runs --filter`
+and the web app's filter box, parsed into the Api's MongoDB-style dicts.
 
 The parser only ever builds dicts of keys, operators and Python values; the core compiles those
 to SQL with bound parameters, so no text of a filter reaches SQL. The grammar (also printed by
@@ -13,26 +14,12 @@ from __future__ import annotations
 
 import re
 
+from runcard._compare import RUN_FIELDS
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-RUN_FIELDS = (
-    "id",
-    "name",
-    "group",
-    "job_type",
-    "notes",
-    "entity",
-    "project",
-    "state",
-    "tags",
-    "created_at",
-    "finished_at",
-    "heartbeat_at",
-    "exit_code",
-    "mode",
-)
 TIME_FIELDS = ("created_at", "finished_at", "heartbeat_at")
 STATES = ("running", "finished", "failed", "crashed")
 OPERATORS = ("!~", "!?", ">=", "<=", "!=", "==", "=", ">", "<", "~", "?")
