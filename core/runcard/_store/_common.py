@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from runcard._history import EncodedChunk
-    from runcard._store import Store
+    from runcard._store._base import Store
 
     History = list[tuple[list[int], list[float], dict[str, tuple[Any, list[Any]]]]]
 
