@@ -19,7 +19,6 @@ from runcard._store._sql_read import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from typing import Any
 
     from runcard._config import Revision
@@ -136,12 +135,15 @@ class SQLWriter(SQLReader):
             if batch.revisions:
                 self._apply_revisions(db, pk, "config", batch.revisions)
             if batch.summary:
-                self._write_summary(db, pk, batch.summary)
-            elif batch.final:
+                self._write_summary(db, pk, batch.summary)  # which beats the heartbeat too
+            if batch.final:
                 _finish(db, pk, *batch.final)
-            elif not db.execute(
-                "UPDATE runs SET heartbeat_at = ? WHERE pk = ?", (time.time(), pk)
-            ).rowcount:
+            elif (
+                not batch.summary
+                and not db.execute(
+                    "UPDATE runs SET heartbeat_at = ? WHERE pk = ?", (time.time(), pk)
+                ).rowcount
+            ):
                 raise gone(pk)
             if batch.descriptions:
                 self._merge_json(db, pk, "descriptions", batch.descriptions)
@@ -149,8 +151,6 @@ class SQLWriter(SQLReader):
                 self._merge_json(db, pk, "host", batch.host)
             for chunk in batch.history:
                 self._write_chunk(db, pk, chunk)
-            if batch.final and batch.summary:
-                _finish(db, pk, *batch.final)
 
     def _write_summary(self, db: Any, pk: int, values: dict[str, Any]) -> None:
         """Merge `values` into the run's summary and beat its heartbeat: one UPDATE while the
@@ -179,7 +179,7 @@ class SQLWriter(SQLReader):
                 )
             )
         db.execute(
-            self._chunk_sql,
+            self._chunk_sql(),
             (pk, chunk.index, chunk.rows, chunk.min_step, chunk.max_step, chunk.steps, chunk.times),
         )
         columns = chunk.columns
@@ -191,18 +191,17 @@ class SQLWriter(SQLReader):
                 values += (pk, text(key), chunk.index, *column)
             db.execute(self._columns_sql(len(part)), values)
 
-    @functools.cached_property
-    def _chunk_sql(self) -> str:
+    @classmethod
+    @functools.lru_cache(maxsize=8)
+    def _chunk_sql(cls) -> str:
         columns = ("run_pk", "chunk", "rows", "min_step", "max_step", "steps", "times")
-        return self._upsert("history_chunks", columns, ("run_pk", "chunk"))
+        return cls._upsert("history_chunks", columns, ("run_pk", "chunk"))
 
-    @functools.cached_property
-    def _columns_sql(self) -> Callable[[int], str]:
+    @classmethod
+    @functools.lru_cache(maxsize=128)
+    def _columns_sql(cls, count: int) -> str:
         columns = ("run_pk", "key", "chunk", "kind", "positions", "data")
-        key = ("run_pk", "key", "chunk")
-        return functools.lru_cache(maxsize=64)(
-            lambda count: self._upsert("history_columns", columns, key, count)
-        )
+        return cls._upsert("history_columns", columns, ("run_pk", "key", "chunk"), count)
 
     def finish_run(self, pk: int, state: str, exit_code: int | None) -> None:
         with self._writing() as db:
