@@ -1,7 +1,8 @@
 """The storage seam: everything runcard persists goes through a `Store` (see `_base`).
 
 SQLite is the embedded default; PostgreSQL serves a team (`runcard server`); both are the one
-SQL store of `_sql` over their dialect. `_http` reads a server's runs as a store.
+SQL store of `_sql` over their dialect. `_http` reads a server's runs as a store. The rest of
+runcard takes from here the interface (`Store`, `Batch`, `PUSHED_FIELDS`) and `open_store`.
 """
 
 from __future__ import annotations

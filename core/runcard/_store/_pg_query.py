@@ -27,6 +27,7 @@ import re
 
 from runcard._convert import dumps
 from runcard._store._query import STALE_HEARTBEATS
+from runcard._store._regex import LEADING_FLAGS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -41,7 +42,6 @@ NUMBER = (
     "(CASE jsonb_typeof({j}) WHEN 'number' THEN ({j})::numeric"
     " WHEN 'boolean' THEN ({j})::boolean::int END)"
 )
-_LEADING_FLAGS = re.compile(r"(?:\(\?[a-zA-Z]+\))+")
 _NUMERIC_TEXT = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
 
 
@@ -103,7 +103,7 @@ def _fill(template: str, read: Fragment, *values: Any) -> Fragment:
 def _pattern(pattern: str) -> str:
     """Python takes leading inline flags in several groups, as the CLI writes a negated pattern:
     (?s)(?i)...; PostgreSQL takes one group: (?si)..."""
-    lead = _LEADING_FLAGS.match(pattern)
+    lead = LEADING_FLAGS.match(pattern)
     if lead is None:
         return text(pattern)
     letters = dict.fromkeys(char for char in lead.group(0) if char.isalpha())

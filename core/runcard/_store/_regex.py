@@ -18,7 +18,7 @@ import warnings
 from runcard._errors import UsageError
 
 FLAGS = re.ASCII | re.DOTALL  # with which SQLite's REGEXP runs a pattern `python_pattern` gave
-_LEADING_FLAGS = re.compile(r"(?:\(\?[a-zA-Z]+\))+")
+LEADING_FLAGS = re.compile(r"(?:\(\?[a-zA-Z]+\))+")
 _HEX = frozenset("0123456789abcdefABCDEF")
 
 
@@ -31,7 +31,7 @@ def python_pattern(pattern: str) -> str:
             re.compile(pattern, FLAGS)
     except re.error as exc:
         raise UsageError(f"$regex {pattern!r} is not a regular expression: {exc}") from None
-    lead = _LEADING_FLAGS.match(pattern)
+    lead = LEADING_FLAGS.match(pattern)
     start = lead.end() if lead else 0
     if lead and set(lead.group(0)) - set("(?is)"):
         _refuse(pattern, "flags other than (?i) and (?s)", "leave the others out")
