@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from runcard._settings import is_postgres_url
 from runcard._store._base import PUSHED_FIELDS, Batch, Store
+from runcard._store._sqlite import SQLiteStore  # the default: loaded with runcard, not at init
 
 __all__ = ["PUSHED_FIELDS", "Batch", "Store", "open_store"]
 
@@ -20,6 +21,4 @@ def open_store(root: str, create: bool = True) -> Store:
         from runcard._store._postgres import PostgresStore  # imports psycopg: only when used
 
         return PostgresStore(root, create=create)
-    from runcard._store._sqlite import SQLiteStore
-
     return SQLiteStore(root, create=create)

@@ -6,9 +6,9 @@ runcard's error of one (`_failure`); what SQLite's mean is described here."""
 from __future__ import annotations
 
 import functools
-import inspect
 import json
 import sqlite3
+import types
 import zlib
 
 from runcard._errors import StoreError
@@ -32,7 +32,7 @@ def guarded(cls: type[T]) -> type[T]:
     failures = cls.FAILURES  # type: ignore[attr-defined]
     for name in dir(cls):
         method = getattr(cls, name)
-        if not name.startswith("_") and inspect.isfunction(method):
+        if not name.startswith("_") and isinstance(method, types.FunctionType):
             setattr(cls, name, _guard(method, failures))
     return cls
 
