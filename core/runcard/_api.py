@@ -45,7 +45,7 @@ class Api:
         if url is not None:
             import os
 
-            from runcard._remote import Client, RemoteStore
+            from runcard._store._http import Client, RemoteStore
 
             key = api_key or os.environ.get(_settings.ENV_API_KEY) or None
             self._store = RemoteStore(Client(url, key))  # type: ignore[assignment]

@@ -5,7 +5,8 @@ Error (base of everything runcard raises)
 ├── ConfigError       a config write refused (allow_val_change=False, a non-string key, ...)
 │   └── ConfigFileError   a config file that is missing or malformed; names file, line, reason
 ├── RunNotFoundError  an Api path that names no run (also a ValueError, as in wandb)
-└── StoreError        the store could not be opened or written
+├── StoreError        the store could not be opened or written
+└── ServerError       a runcard server answered with an error, or could not be reached
 """
 
 from __future__ import annotations
@@ -40,3 +41,12 @@ class RunNotFoundError(Error, ValueError):
 
 class StoreError(Error):
     """The store could not be opened, migrated or written."""
+
+
+class ServerError(Error):
+    """The server answered with an error (`status` holds the HTTP status), or could not be
+    reached (`status` is None)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status

@@ -19,8 +19,9 @@ import time
 
 from runcard import _settings
 from runcard._convert import loads
-from runcard._remote import Client, ServerError, chunk_to_wire
+from runcard._errors import ServerError
 from runcard._store import PUSHED_FIELDS, _common
+from runcard._store._http import Client, chunk_to_wire
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

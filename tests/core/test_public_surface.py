@@ -46,7 +46,7 @@ def test_a_local_run_loads_nothing_of_the_server_client_or_openssl(tmp_path: Pat
         "import sys, json; import runcard; run = runcard.init(project='p'); run.log({'a': 1}); "
         "run.finish(); "
         "print(json.dumps([m for m in ['hashlib', 'urllib.request', 'runcard._sync', "
-        "'runcard._remote', *" + repr(HEAVY) + "] if m in sys.modules]))"
+        "'runcard._store._http', *" + repr(HEAVY) + "] if m in sys.modules]))"
     )
     env = {**os.environ, "RUNCARD_DIR": str(tmp_path / "local")}  # a local store, always
     out = subprocess.run(

@@ -33,7 +33,7 @@ def add_parsers(commands: Any) -> list[tuple[str, Any, argparse.ArgumentParser]]
 
 
 def command(args: argparse.Namespace, api: runcard.Api, term: Terminal) -> int:
-    from runcard._remote import ServerError
+    from runcard._errors import ServerError
     from runcard._sync import RunPusher, local_digest
 
     client = _client(args)
@@ -65,7 +65,7 @@ def command(args: argparse.Namespace, api: runcard.Api, term: Terminal) -> int:
 
 
 def _client(args: argparse.Namespace) -> Any:
-    from runcard._remote import Client
+    from runcard._store._http import Client
 
     url = args.url or os.environ.get(_settings.ENV_URL)
     if not url:

@@ -19,22 +19,9 @@ if TYPE_CHECKING:
     from typing import Any
 
     from runcard._history import EncodedChunk
-    from runcard._store import Store
+    from runcard._store._base import Store
 
     History = list[tuple[list[int], list[float], dict[str, tuple[Any, list[Any]]]]]
-
-# the change feed's marks (see changes_after), in the %s parameter style
-FEED_TOP_SQL = (
-    "SELECT (SELECT coalesce(max(pk), 0) FROM runs), (SELECT coalesce(max(pk), 0) FROM revisions),"
-    " (SELECT count(*) FROM runs)"
-)
-FEED_NEW_SQL = (
-    "SELECT entity || '/' || project || '/' || run_id FROM runs WHERE pk > %s AND pk <= %s"
-)
-FEED_REVISED_SQL = (
-    "SELECT DISTINCT r.entity || '/' || r.project || '/' || r.run_id FROM revisions v"
-    " JOIN runs r ON r.pk = v.run_pk WHERE v.pk > %s AND v.pk <= %s"
-)
 
 
 def find_run(store: Store, entity: str | None, project: str | None, run_id: str) -> Any:

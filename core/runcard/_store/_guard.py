@@ -1,12 +1,14 @@
-"""SQLite's errors as runcard's: every public method of the SQLite store raises `StoreError`
-naming the file, never a raw `sqlite3` (or decoding) error, whatever state the file is in."""
+"""The database's errors as runcard's: every public method of a SQL store raises `StoreError`
+naming the store, never a raw `sqlite3`, `psycopg` (or decoding) error, whatever state the file
+or the server is in. Each store class names the errors it translates (`FAILURES`) and makes
+runcard's error of one (`_failure`); what SQLite's mean is described here."""
 
 from __future__ import annotations
 
 import functools
-import inspect
 import json
 import sqlite3
+import types
 import zlib
 
 from runcard._errors import StoreError
@@ -25,20 +27,25 @@ _CORRUPT = (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
 
 
 def guarded(cls: type[T]) -> type[T]:
-    """Wrap the class's public methods so that DAMAGE becomes a StoreError naming `self.path`."""
-    for name, method in list(vars(cls).items()):
-        if not name.startswith("_") and inspect.isfunction(method):
-            setattr(cls, name, _guard(method))
+    """Wrap the class's public methods, its own and those it inherits, so that the errors in
+    `cls.FAILURES` become `self._failure(exc)`."""
+    failures = cls.FAILURES  # type: ignore[attr-defined]
+    for name in dir(cls):
+        method = getattr(cls, name)
+        if not name.startswith("_") and isinstance(method, types.FunctionType):
+            setattr(cls, name, _guard(method, failures))
     return cls
 
 
-def _guard(method: Callable[..., Any]) -> Callable[..., Any]:
+def _guard(
+    method: Callable[..., Any], failures: tuple[type[BaseException], ...]
+) -> Callable[..., Any]:
     @functools.wraps(method)
     def guarded_method(self: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
-        except DAMAGE as exc:
-            raise store_error(self.path, exc) from exc
+        except failures as exc:
+            raise self._failure(exc) from exc
 
     return guarded_method
 

@@ -12,11 +12,12 @@ from J:
 * an equality is NULL, not false, where SQLite's is (T is NULL), so $nin passes over such runs;
 * orders put numbers (and booleans) before text, and missing keys and nulls last.
 
-$regex patterns are PostgreSQL's regular expressions, which read most of Python's alike (not
-all: word boundaries and named groups are written otherwise there).
+$regex patterns are those PostgreSQL's regular expressions and Python's read alike (`_regex`).
 
-Text travels with NUL replaced by U+FFFD, as `json_text` stores it: PostgreSQL's text cannot
-hold NUL, nor can jsonb.
+PostgreSQL's text cannot hold NUL, nor can jsonb: text is stored with NUL escaped as U+FFFF
+"0" and U+FFFF itself as U+FFFF U+FFFF (`text`, `json_text`), and read back unescaped
+(`read_text`, `read_json_text`). U+FFFF is a noncharacter, which text exchanged never holds;
+a filter's values are escaped alike, so they match as written.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import re
 
 from runcard._convert import dumps
 from runcard._store._query import STALE_HEARTBEATS
+from runcard._store._regex import LEADING_FLAGS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -40,28 +42,48 @@ NUMBER = (
     "(CASE jsonb_typeof({j}) WHEN 'number' THEN ({j})::numeric"
     " WHEN 'boolean' THEN ({j})::boolean::int END)"
 )
-_LEADING_FLAGS = re.compile(r"(?:\(\?[a-zA-Z]+\))+")
 _NUMERIC_TEXT = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
 
 
 def json_text(value: Any) -> str:
-    """JSON text as SQLite's store writes it (±inf as ±1e999), with NUL as U+FFFD."""
+    """JSON text as SQLite's store writes it (±inf as ±1e999), its text escaped (see above)."""
     written = dumps(value)
-    return dumps(_without_nul(value)) if "\\u0000" in written else written
+    if "\\u0000" in written or _ESCAPE in written:
+        return dumps(_escaped(value))
+    return written
 
 
-def _without_nul(value: Any) -> Any:
+def _escaped(value: Any) -> Any:
     if isinstance(value, str):
         return text(value)
     if isinstance(value, dict):
-        return {text(k): _without_nul(v) for k, v in value.items()}
+        return {text(k): _escaped(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_without_nul(v) for v in value]
+        return [_escaped(v) for v in value]
     return value
 
 
 def text(value: str) -> str:
-    return value.replace("\x00", "\ufffd")
+    """`value` as a text column stores it: NUL and U+FFFF escaped."""
+    if "\x00" in value or _ESCAPE in value:
+        return value.replace(_ESCAPE, _ESCAPE * 2).replace("\x00", _ESCAPE + "0")
+    return value
+
+
+def read_text(value: str) -> str:
+    """A text column's `value` as it was written."""
+    return _ESCAPED.sub(lambda m: "\x00" if m.group(1) == "0" else _ESCAPE, value)
+
+
+def read_json_text(value: str) -> str:
+    """Stored JSON text as it was written (NUL as the escape JSON writes)."""
+    if _ESCAPE not in value:
+        return value
+    return _ESCAPED.sub(lambda m: "\\u0000" if m.group(1) == "0" else _ESCAPE, value)
+
+
+_ESCAPE = "\uffff"
+_ESCAPED = re.compile("\uffff([\uffff0])")
 
 
 def _fill(template: str, read: Fragment, *values: Any) -> Fragment:
@@ -81,7 +103,7 @@ def _fill(template: str, read: Fragment, *values: Any) -> Fragment:
 def _pattern(pattern: str) -> str:
     """Python takes leading inline flags in several groups, as the CLI writes a negated pattern:
     (?s)(?i)...; PostgreSQL takes one group: (?si)..."""
-    lead = _LEADING_FLAGS.match(pattern)
+    lead = LEADING_FLAGS.match(pattern)
     if lead is None:
         return text(pattern)
     letters = dict.fromkeys(char for char in lead.group(0) if char.isalpha())
@@ -163,10 +185,12 @@ class PostgresDialect:
             return _fill(f"({{j}} {op} %s)", read, value)
         return self.false, []  # like SQLite's: numbers and text never compare
 
-    def regex(self, target: Target, now: float, pattern: str) -> Fragment:
+    def regex(self, target: Target, now: float, pattern: str, python: str) -> Fragment:
+        """PostgreSQL reads `pattern` as Python reads `python` (see `_regex`): ASCII classes
+        are the "C" collation's."""
         kind, read = self._read(target, now)
         value = {"json": TEXT, "text": "{j}", "number": "{j}::text"}[kind]
-        return _fill(f"({value} ~ %s)", read, _pattern(pattern))
+        return _fill(f'({value} COLLATE "C" ~ %s)', read, _pattern(pattern))
 
     def has_tag(self, tag: str) -> Fragment:
         return "(runs.tags @> %s::jsonb)", [json_text([tag])]

@@ -13,10 +13,10 @@ This module walks the filter and checks it; a dialect writes each test in its da
 from __future__ import annotations
 
 import math
-import re
 
 from runcard._convert import dumps, is_json_int
 from runcard._errors import UsageError
+from runcard._store._regex import python_pattern
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
         def missing(self, target: Target, now: float) -> Fragment: ...
         def equals(self, target: Target, now: float, value: Any) -> Fragment: ...
         def compare(self, target: Target, now: float, op: str, value: Any) -> Fragment: ...
-        def regex(self, target: Target, now: float, pattern: str) -> Fragment: ...
+        def regex(self, target: Target, now: float, pattern: str, python: str) -> Fragment: ...
         def has_tag(self, tag: str) -> Fragment: ...
         def order(self, target: Target, now: float, direction: str) -> Fragment: ...
         def projection(self, column: str, rest: str) -> Fragment: ...
@@ -133,13 +133,9 @@ class SQLiteDialect:
         # SQLite orders any number below any text; MongoDB compares like with like only
         return f"(typeof({sql}) IN {kinds} AND {sql} {op} ?)", [*params, *params, _bindable(value)]
 
-    def regex(self, target: Target, now: float, pattern: str) -> Fragment:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise UsageError(f"$regex {pattern!r} is not a regular expression: {exc}") from None
+    def regex(self, target: Target, now: float, pattern: str, python: str) -> Fragment:
         sql, params = self.read(target, now)
-        return f"({sql} REGEXP ?)", [*params, pattern]
+        return f"({sql} REGEXP ?)", [*params, python]
 
     def has_tag(self, tag: str) -> Fragment:
         return "EXISTS (SELECT 1 FROM json_each(runs.tags) WHERE json_each.value = ?)", [tag]
@@ -310,7 +306,7 @@ def _condition(key: str, condition: Any, now: float, dialect: Dialect) -> Fragme
         elif op == "$regex":
             if not isinstance(operand, str):
                 raise UsageError(f"$regex on {key!r} takes a string pattern")
-            parts.append(dialect.regex(target, now, operand))
+            parts.append(dialect.regex(target, now, operand, python_pattern(operand)))
         else:
             raise UsageError(
                 f"unknown filter operator {op!r} on {key!r}: use one of {', '.join(OPERATORS)}"

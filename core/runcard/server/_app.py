@@ -1,7 +1,7 @@
 """The tracking server's ASGI app: the logging API under /api/v1 and the web app beside it.
 
 Clients push runs (see `runcard._sync`) and read through `/api/v1/store/<method>`, which
-answers the read side of a `Store` (see `runcard._remote.RemoteStore`). Every handler runs in
+answers the read side of a `Store` (see `runcard._store._http.RemoteStore`). Every handler runs in
 a worker thread with that thread's own store connection. With API keys configured, every
 request, the web pages included, must carry one (bearer token, or HTTP basic auth password for
 browsers); keys are compared in constant time. Writes must be JSON and come from no other
@@ -24,8 +24,8 @@ from starlette.routing import Mount, Route
 
 import runcard
 from runcard._convert import dumps
-from runcard._remote import chunk_to_wire
 from runcard._store import _fields, open_store
+from runcard._store._http import chunk_to_wire
 from runcard.server._parse import (
     BadRequest,
     chunk,

@@ -16,7 +16,7 @@ from runcard._history import (
     decode_steps,
     decode_times,
 )
-from runcard._remote import chunk_from_wire
+from runcard._store._http import chunk_from_wire
 
 # a stored value is at most 64 levels deep (runcard._convert.MAX_DEPTH): with the levels around
 # it this leaves room, and keeps every later recursion far from Python's limit

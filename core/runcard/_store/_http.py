@@ -12,7 +12,7 @@ import json
 import urllib.error
 import urllib.request
 
-from runcard._errors import Error, RunNotFoundError, UsageError
+from runcard._errors import RunNotFoundError, ServerError, UsageError
 from runcard._history import EncodedChunk
 from runcard._store import _common
 
@@ -24,15 +24,6 @@ if TYPE_CHECKING:
 
 API = "/api/v1"
 CHUNKS_PER_READ = 64  # a history read is paged: one answer never holds a whole long run
-
-
-class ServerError(Error):
-    """The server answered with an error (`status` holds the HTTP status), or could not be
-    reached (`status` is None)."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 class Client:
@@ -115,6 +106,15 @@ def chunk_from_wire(item: list[Any]) -> EncodedChunk:
         raise ValueError(f"malformed history chunk: {exc}") from None
 
 
+# the answers that are the caller's mistake (a filter or a field the server refused, a run
+# already gone), by method: runcard's own error then
+_CALLERS_FAULT: dict[str, tuple[int, type[Exception]]] = {
+    "query_runs": (400, UsageError),
+    "edit_run": (400, UsageError),
+    "delete_run": (404, RunNotFoundError),
+}
+
+
 # -- the read side of a Store, served ---------------------------------------------------------
 class RemoteStore:
     """What `runcard.Api` needs of a store, asked of a server."""
@@ -125,7 +125,13 @@ class RemoteStore:
         self.exists = True
 
     def _store(self, method: str, **args: Any) -> Any:
-        return self.client.call(f"/store/{method}", args)
+        try:
+            return self.client.call(f"/store/{method}", args)
+        except ServerError as exc:
+            status, error = _CALLERS_FAULT.get(method, (None, None))
+            if error is not None and exc.status == status:
+                raise error(str(exc)) from None
+            raise
 
     def find_run(
         self, entity: str | None, project: str | None, run_id: str
@@ -144,20 +150,15 @@ class RemoteStore:
         limit: int | None = None,
         keys: list[str] | None = None,
     ) -> list[dict[str, Any]]:
-        try:
-            runs: list[dict[str, Any]] = self._store(
-                "query_runs",
-                entity=entity,
-                project=project,
-                filters=filters,
-                order=order,
-                limit=limit,
-                keys=keys,
-            )
-        except ServerError as exc:
-            if exc.status == 400:  # a filter the server refused: the caller's mistake
-                raise UsageError(str(exc)) from None
-            raise
+        runs: list[dict[str, Any]] = self._store(
+            "query_runs",
+            entity=entity,
+            project=project,
+            filters=filters,
+            order=order,
+            limit=limit,
+            keys=keys,
+        )
         return runs
 
     def projects(self) -> list[tuple[str, str, int]]:
@@ -203,26 +204,16 @@ class RemoteStore:
         revisions: list[Revision],
         summary_revisions: list[Revision],
     ) -> None:
-        try:
-            self._store(
-                "edit_run",
-                pk=pk,
-                fields=fields,
-                revisions=revisions,
-                summary_revisions=summary_revisions,
-            )
-        except ServerError as exc:
-            if exc.status == 400:  # a field the server refused: the caller's mistake
-                raise UsageError(str(exc)) from None
-            raise
+        self._store(
+            "edit_run",
+            pk=pk,
+            fields=fields,
+            revisions=revisions,
+            summary_revisions=summary_revisions,
+        )
 
     def delete_run(self, pk: int) -> None:
-        try:
-            self._store("delete_run", pk=pk)
-        except ServerError as exc:
-            if exc.status == 404:
-                raise RunNotFoundError(str(exc)) from None
-            raise
+        self._store("delete_run", pk=pk)
 
     def close(self) -> None:
         pass
