@@ -93,7 +93,7 @@ def test_ui_refuses_a_host_beyond_loopback_without_a_key(store_dir: Path, tmp_pa
     command = [sys.executable, "-m", "runcard", "ui", "--host", "0.0.0.0", "--port", str(port)]
     refused = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert refused.returncode == 2
-    assert "refusing --host 0.0.0.0 without --api-key-file" in refused.stderr
+    assert "refusing to listen on 0.0.0.0 without --api-key-file" in refused.stderr
     key = "ui-key-0123456789abcdef"
     key_file = tmp_path / "keys"
     key_file.write_text("short\n")

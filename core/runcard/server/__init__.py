@@ -10,25 +10,10 @@ import argparse
 import sys
 from typing import Any
 
+from runcard.web._access import LOOPBACK, access_keys
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
-def read_api_keys(path: str) -> list[str]:
-    """The keys in `path`, one per line (blank lines and # comments skipped)."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            lines = [line.strip() for line in f]
-    except OSError as exc:
-        raise ValueError(f"--api-key-file {path}: {exc.strerror or exc}") from None
-    keys = [line for line in lines if line and not line.startswith("#")]
-    if not keys:
-        raise ValueError(f"--api-key-file {path}: no key in the file")
-    short = [i for i, key in enumerate(keys) if len(key) < 16]
-    if short:
-        raise ValueError(f"--api-key-file {path}: keys must be 16 characters or more")
-    return keys
 
 
 def run_server(args: argparse.Namespace, api: Any = None, term: Any = None) -> int:
@@ -43,19 +28,10 @@ def run_server(args: argparse.Namespace, api: Any = None, term: Any = None) -> i
             file=sys.stderr,
         )
         return 2
-    keys: list[str] = []
-    if args.api_key_file:
-        try:
-            keys = read_api_keys(args.api_key_file)
-        except ValueError as exc:
-            print(f"runcard server: {exc}", file=sys.stderr)
-            return 2
-    if args.host not in LOOPBACK and not keys:
-        print(
-            f"runcard server: refusing to listen on {args.host} without --api-key-file: "
-            "anyone who can reach the port could read and write every run",
-            file=sys.stderr,
-        )
+    try:
+        keys = access_keys(args.host, args.api_key_file, "read and write every run")
+    except ValueError as exc:
+        print(f"runcard server: {exc}", file=sys.stderr)
         return 2
     import runcard
     from runcard._settings import redacted
@@ -75,4 +51,4 @@ def run_server(args: argparse.Namespace, api: Any = None, term: Any = None) -> i
     return 0
 
 
-__all__ = ["read_api_keys", "run_server"]
+__all__ = ["run_server"]

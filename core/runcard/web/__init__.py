@@ -12,7 +12,6 @@ from typing import Any
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def run_ui(args: argparse.Namespace, api: Any = None, term: Any = None) -> int:
@@ -31,21 +30,12 @@ def run_ui(args: argparse.Namespace, api: Any = None, term: Any = None) -> int:
             file=sys.stderr,
         )
         return 2
-    from runcard.server import read_api_keys
+    from runcard.web._access import LOOPBACK, access_keys
 
-    keys: list[str] = []
-    if args.api_key_file:
-        try:
-            keys = read_api_keys(args.api_key_file)
-        except ValueError as exc:
-            print(f"runcard ui: {exc}", file=sys.stderr)
-            return 2
-    if args.host not in LOOPBACK and not keys:
-        print(
-            f"runcard ui: refusing --host {args.host} without --api-key-file: anyone who can "
-            "reach the port could read every run",
-            file=sys.stderr,
-        )
+    try:
+        keys = access_keys(args.host, args.api_key_file, "read every run")
+    except ValueError as exc:
+        print(f"runcard ui: {exc}", file=sys.stderr)
         return 2
     # on loopback, only Host headers naming loopback are served (no DNS rebinding)
     hosts = list(LOOPBACK) if args.host in LOOPBACK else None
@@ -60,4 +50,4 @@ def run_ui(args: argparse.Namespace, api: Any = None, term: Any = None) -> int:
     return 0
 
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "LOOPBACK", "run_ui"]
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "run_ui"]
