@@ -117,3 +117,18 @@ def test_text_holding_nul_reads_back_as_written(api: runcard.Api) -> None:
     saved.notes = odd + "!"
     saved.update()
     assert api.run("p/r1").notes == odd + "!"
+
+
+def test_an_edit_of_a_run_deleted_since_it_was_read_is_run_not_found_and_stores_nothing(
+    store_dir: Path | str,
+) -> None:
+    run = runcard.init(project="edited", config={"lr": 0.1})
+    run.finish()
+    read = runcard.Api().run(run.path)
+    pk = read._pk
+    runcard.Api().run(run.path).delete()
+    read.name = "renamed"
+    read.notes = "a note"
+    with pytest.raises(runcard.RunNotFoundError, match="deleted"):
+        read.update()
+    assert all(rows_of(store_dir, table, pk) == 0 for table in RUN_TABLES)

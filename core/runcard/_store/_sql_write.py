@@ -7,6 +7,7 @@ import time
 
 from runcard._config import key_path
 from runcard._convert import dumps, loads
+from runcard._errors import RunNotFoundError
 from runcard._store import _fields
 from runcard._store._sql_read import (
     RUN_PK,
@@ -216,6 +217,12 @@ class SQLWriter(SQLReader):
     ) -> None:
         edits = _fields.check_edit(fields)
         with self._writing() as db:
+            # the run's row first, locked: an edit of a deleted run must not leave revisions
+            if (
+                db.execute(f"SELECT 1 FROM runs WHERE pk = ?{self._for_update}", (pk,)).fetchone()
+                is None
+            ):
+                raise RunNotFoundError(f"run {pk} is not in the store (was it deleted?)")
             if revisions:
                 self._apply_revisions(db, pk, "config", revisions)
             if summary_revisions:
