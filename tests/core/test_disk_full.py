@@ -32,6 +32,12 @@ def disk_full(size):
 
 def disk_freed():
     resource.setrlimit(resource.RLIMIT_FSIZE, (HARD, HARD))
+
+def finish_reporting(run):
+    try:
+        run.finish()
+    except runcard.StoreError as exc:
+        print("finish reported:", exc)
 """
 
 
@@ -44,6 +50,14 @@ def child(code: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def lost_rows(result: subprocess.CompletedProcess[str]) -> tuple[str, int]:
+    """The run path a child printed first, and the history rows its finish() reported lost."""
+    path, reported = result.stdout.splitlines()[:2]
+    lost = re.match(r"finish reported: (\d+) history rows.* could not be stored", reported)
+    assert lost is not None, result.stdout + result.stderr
+    return path, int(lost.group(1))
+
+
 def test_a_run_that_lost_rows_to_a_full_disk_reads_failed_with_the_loss_recorded() -> None:
     result = child(
         """
@@ -52,19 +66,14 @@ def test_a_run_that_lost_rows_to_a_full_disk_reads_failed_with_the_loss_recorded
         disk_full(200_000)
         for i in range(100_000):
             run.log({"i": i, "x": 0.5})
-        try:
-            run.finish()
-        except runcard.StoreError as exc:
-            print("finish reported:", exc)
+        finish_reporting(run)
         """
     )
-    path, reported = result.stdout.splitlines()[:2]
-    lost = re.match(r"finish reported: (\d+) history rows.* could not be stored", reported)
-    assert lost is not None, result.stdout + result.stderr
+    path, lost = lost_rows(result)
     run = runcard.Api().run(path)
     assert run.state == "failed"
-    assert f"{lost.group(1)} history rows" in run.metadata["lost_writes"]
-    assert len(run.history(pandas=False)) + int(lost.group(1)) == 100_000
+    assert f"{lost} history rows" in run.metadata["lost_writes"]
+    assert len(run.history(pandas=False)) + lost == 100_000
 
 
 def test_memory_stays_bounded_while_the_disk_is_full_and_the_newest_rows_are_kept() -> None:
@@ -77,20 +86,15 @@ def test_memory_stays_bounded_while_the_disk_is_full_and_the_newest_rows_are_kep
         for i in range({logged}):
             run.log({{"i": i, "a": 0.5, "b": 1.5, "c": 2.5}})
         disk_freed()
-        try:
-            run.finish()
-        except runcard.StoreError as exc:
-            print("finish reported:", exc)
+        finish_reporting(run)
         """
     )
-    path, reported = result.stdout.splitlines()[:2]
-    lost = re.match(r"finish reported: (\d+) history rows.* could not be stored", reported)
-    assert lost is not None, result.stdout + result.stderr
+    path, lost = lost_rows(result)
     assert result.stderr.count("keeping the newest history rows") == 1  # said once
     run = runcard.Api().run(path)
     assert run.state == "failed" and "history rows" in run.metadata["lost_writes"]
     steps = [row["i"] for row in run.history(pandas=False)]
-    assert len(steps) + int(lost.group(1)) == logged  # every row stored or counted as lost
+    assert len(steps) + lost == logged  # every row stored or counted as lost
     # stored before the disk filled, then the rows kept in memory: the newest, a bounded few
     gap = next(n for n in range(len(steps)) if steps[n] != n)
     kept = steps[gap:]

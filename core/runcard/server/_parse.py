@@ -78,13 +78,9 @@ def integer(body: dict[str, Any], name: str, low: int = -INT64) -> int:
 
 def number(body: dict[str, Any], name: str) -> float:
     value = field(body, name, (int, float))
-    try:
-        value = float(value)
-    except OverflowError:
-        value = math.inf
-    if not math.isfinite(value):
+    if not _finite(value):
         raise BadRequest(f"{name!r} must be a finite number")
-    return value
+    return float(value)
 
 
 def scope(body: dict[str, Any]) -> str:
