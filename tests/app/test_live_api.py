@@ -248,7 +248,17 @@ def test_a_run_synced_with_old_timestamps_comes_back_as_created(
         server.wait(10)
 
 
-@pytest.mark.parametrize("token", ["not-a-token", "W10", "e30"])
+# the last two: well-formed tokens whose store marks are past int64, or negative
+@pytest.mark.parametrize(
+    "token",
+    [
+        "not-a-token",
+        "W10",
+        "e30",
+        "WzAsIiIsW10sWzExODA1OTE2MjA3MTc0MTEzMDM0MjQsMSwxXV0",
+        "WzAsIiIsW10sWy0xLDEsMV1d",
+    ],
+)
 def test_a_token_the_server_did_not_give_is_400(store_dir: Path, token: str) -> None:
     finished_runs("feed", 1)
     client = TestClient(create_app(str(store_dir)))

@@ -129,7 +129,11 @@ def read_token(token: str) -> tuple[float, set[str], list[str], Marks | None]:
         and len(rest) <= 1
         and (
             marks is None
-            or (isinstance(marks, list) and len(marks) == 3 and all(type(m) is int for m in marks))
+            or (
+                isinstance(marks, list)
+                and len(marks) == 3
+                and all(type(m) is int and 0 <= m < 2**63 for m in marks)
+            )
         )
     ):
         raise ValueError(f"token {token[:40]!r} is not one this server gave")
