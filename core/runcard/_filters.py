@@ -15,13 +15,13 @@ from __future__ import annotations
 import re
 
 from runcard._compare import RUN_FIELDS
+from runcard._store._fields import STATES
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
 TIME_FIELDS = ("created_at", "finished_at", "heartbeat_at")
-STATES = ("running", "finished", "failed", "crashed")
 OPERATORS = ("!~", "!?", ">=", "<=", "!=", "==", "=", ">", "<", "~", "?")
 COMPARISONS = {">": "$gt", ">=": "$gte", "<": "$lt", "<=": "$lte"}
 _OPERATOR_CHARS = set("=<>!~?")
@@ -39,7 +39,7 @@ filter syntax (--filter, repeatable; several filters must all match):
   KEY?        the run has the key (even with a null value);  KEY!?  it has not
   KEY in (A, B, C)   KEY not in (A, B)
   EXPR and EXPR   EXPR or EXPR   ( EXPR )     ("and" binds tighter than "or")
-KEY is config.<dotted.key>, summary.<key>, tags, state (running, finished, failed,
+KEY is config.<dotted.key>, summary.<key>, tags, state (running, finished, failed, stopped,
 crashed) or a run field: id, name, group, job_type, notes, entity, project,
 created_at, finished_at, exit_code, mode.
 VALUE is read as null, true/false, a number or a [JSON, list]; anything else, or

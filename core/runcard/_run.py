@@ -10,6 +10,7 @@ from runcard._config import Config
 from runcard._errors import UsageError
 from runcard._history_buffer import History
 from runcard._process import process
+from runcard._store._fields import END_STATES
 from runcard._summary import Summary
 from runcard._writer import MAX_QUEUED
 
@@ -188,8 +189,16 @@ class Run:
         self._history.define_summary(name, summary)
 
     # -- end -------------------------------------------------------------------------------
-    def finish(self, exit_code: int | None = None) -> None:
-        """Store everything and mark the run finished (failed for a non-zero exit code)."""
+    def finish(self, exit_code: int | None = None, *, state: str | None = None) -> None:
+        """Store everything and mark the run finished (failed for a non-zero exit code).
+
+        `state="stopped"` marks a run ended early on purpose (a sweep's early termination, a
+        pruned trial); `"finished"` and `"failed"` may be given too.
+        """
+        if state is None:
+            state = "failed" if exit_code else "finished"
+        elif state not in END_STATES:
+            raise ValueError(f"finish(state={state!r}): use one of {', '.join(END_STATES)}")
         if self._finished:
             return
         self._commit()
@@ -203,7 +212,7 @@ class Run:
         if self.config._descriptions:
             self._writer.put_descriptions(dict(self.config._descriptions))
         try:
-            self._writer.close("failed" if exit_code else "finished", exit_code)
+            self._writer.close(state, exit_code)
         finally:
             object.__setattr__(self.config, "_sink", self._refuse_write)
             self.summary._sink = self._refuse_write

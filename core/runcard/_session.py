@@ -294,8 +294,8 @@ def log(data: dict[str, Any], step: int | None = None, commit: bool | None = Non
     _require_run("log()").log(data, step=step, commit=commit)
 
 
-def finish(exit_code: int | None = None) -> None:
-    """Finish the current run; does nothing when there is none."""
+def finish(exit_code: int | None = None, *, state: str | None = None) -> None:
+    """Finish the current run (see `Run.finish`); does nothing when there is none."""
     run = _state.get_run()
     if run is not None:
-        run.finish(exit_code=exit_code)
+        run.finish(exit_code=exit_code, state=state)

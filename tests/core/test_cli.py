@@ -146,6 +146,7 @@ def test_filters_select_runs_by_config_summary_tags_state_and_existence() -> Non
         "config.opt~^ad": by_lr[0.1] | by_lr[0.01],
         "config.opt!~^ad": set(),
         "state=finished": by_lr[0.1] | by_lr[0.01],
+        "state=stopped": set(),
         "config.model.depth?": by_lr[0.1] | by_lr[0.01],
         "config.missing!?": by_lr[0.1] | by_lr[0.01],
         "config.seed in (0, 2) and config.lr<0.05": {r.id for r in runs[3:] if r.config.seed != 1},

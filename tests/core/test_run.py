@@ -102,6 +102,25 @@ def test_finish_with_a_nonzero_exit_code_marks_the_run_failed() -> None:
     assert (saved.state, saved.exit_code) == ("failed", 3)
 
 
+def test_a_run_stopped_on_purpose_is_stored_and_filtered_as_stopped() -> None:
+    stopped = runcard.init(project="p", config={"lr": 0.1})
+    runcard.finish(state="stopped")
+    done = runcard.init(project="p", config={"lr": 0.2})
+    done.finish()
+    assert runcard.Api().run(stopped.path).state == "stopped"
+    chosen = runcard.Api().runs("p", filters={"state": "stopped"})
+    assert [r.id for r in chosen] == [stopped.id]
+
+
+def test_finish_refuses_a_state_a_run_cannot_end_in() -> None:
+    run = runcard.init(project="p")
+    with pytest.raises(ValueError, match=r"'crashed'.*finished, failed, stopped"):
+        run.finish(state="crashed")
+    run.log({"loss": 1.0})
+    run.finish()
+    assert runcard.Api().run(run.path).state == "finished"
+
+
 def test_disabled_mode_keeps_the_api_and_stores_nothing(store_dir: Path) -> None:
     run = runcard.init(project="p", config={"lr": 0.1}, mode="disabled")
     run.config.epochs = 3

@@ -57,7 +57,13 @@ the config keys that differ between the runs (--all-keys: all of them), numeric
 summary metrics, and hide columns that do not fit the terminal; json and csv hold
 every key (a missing key is left out of json and an empty csv cell; null is null).
 """
-STATE_STYLES = {"finished": "green", "failed": "red", "crashed": "red", "running": "yellow"}
+STATE_STYLES = {
+    "finished": "green",
+    "failed": "red",
+    "crashed": "red",
+    "stopped": "magenta",
+    "running": "yellow",
+}
 RUN_COLUMNS = ("path", "id", "name", "project", "entity", "group", "job_type", "tags", "state")
 
 

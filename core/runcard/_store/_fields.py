@@ -19,7 +19,9 @@ MAX_TAGS = 1024
 # seconds since the epoch, up to the end of the year 9999 (the last a datetime can show)
 LATEST_TIME = 253402300799.0
 INT64 = 2**63  # exit codes: what both databases hold
-STATES = ("running", "finished", "failed", "crashed")
+# stopped: ended early on purpose (a sweep's early termination, a pruned trial), not by a fault
+STATES = ("running", "finished", "failed", "crashed", "stopped")
+END_STATES = ("finished", "failed", "stopped")
 
 # the run fields an edit may change (as the Api names them) and the column each is stored in
 EDITABLE = {
