@@ -1,0 +1,74 @@
+"""`runcard import`: runs recorded by another tool, stored once however often imported."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from runcard import _importing, _settings
+from runcard._cli import _output
+from runcard._cli._output import CliError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
+    from runcard import Api
+    from runcard._cli._output import Terminal
+    from runcard._importing import SourceRun
+
+TOOLS = ("tensorboard",)
+DESCRIPTION = """\
+Bring runs in from another tracker, through its own reader (install the extra of the same
+name, e.g. pip install 'runcard[tensorboard]'):
+  runcard import tensorboard LOGDIR   each folder of event files is a run: scalars become
+                                      the history (steps and wall times kept), HParams the
+                                      config and summary
+Importing again stores nothing twice: a run is known by its id in the source, and only
+what it gained since is added. A file that cannot be read is named and skipped."""
+
+
+def add_parsers(commands: Any) -> list[tuple[str, Any, argparse.ArgumentParser]]:
+    parser = commands.add_parser(
+        "import",
+        help="bring runs in from TensorBoard",
+        description=DESCRIPTION,
+        epilog=_output.EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("tool", choices=TOOLS, help="where the runs come from")
+    parser.add_argument("source", metavar="SOURCE", help="the logdir")
+    parser.add_argument("--project", help="the project to import into (default: the logdir's name)")
+    parser.add_argument("--entity", help="the entity (default: $RUNCARD_ENTITY, else your user)")
+    return [("import", command, parser)]
+
+
+def command(args: argparse.Namespace, api: Api, term: Terminal) -> int:
+    problems: list[str] = []
+    source = Path(args.source)
+    runs = _read(args.tool, source, problems)
+    project = args.project or source.resolve().name
+    entity = args.entity or _settings.default_entity()
+    progress = sys.stderr.isatty()
+    count = new = rows = 0
+    for imported in _importing.import_runs(runs, api._root, project, entity, progress):
+        count += 1
+        new += imported.new_run
+        rows += imported.rows
+    for problem in problems:
+        print(f"runcard import: skipped {problem}", file=sys.stderr)
+    if not count and not problems:
+        raise CliError(f"no {args.tool} runs found in {str(source)!r}", _output.NOT_FOUND)
+    term.write(
+        f"{count} runs from {args.tool} in project {entity}/{project}: {new} new, "
+        f"{rows} history rows added"
+    )
+    return 0
+
+
+def _read(tool: str, source: Path, problems: list[str]) -> Iterator[SourceRun]:
+    from runcard import _import_tensorboard
+
+    return _import_tensorboard.read_runs(source, problems)
