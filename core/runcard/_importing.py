@@ -169,20 +169,20 @@ def _rows_taken(cursor: dict[str, Any] | None, chunks: list[EncodedChunk]) -> in
 
 
 def import_runs(
-    runs: Iterator[SourceRun], root: str, project: str, entity: str, progress: bool = False
-) -> Iterator[Imported]:
-    """Store each of `runs` in the store at `root` (created if need be), one at a time."""
+    runs: Iterator[tuple[str, SourceRun]], root: str, entity: str, progress: bool = False
+) -> Iterator[tuple[str, Imported]]:
+    """Store each of `runs` ((project, run) pairs) in the store at `root`, created if need be."""
     from runcard._store import open_store
 
     store = open_store(root, create=True)
     try:
-        for run in _with_progress(runs) if progress else runs:
-            yield store_run(store, entity, project, run)
+        for project, run in _with_progress(runs) if progress else runs:
+            yield project, store_run(store, entity, project, run)
     finally:
         store.close()
 
 
-def _with_progress(runs: Iterator[SourceRun]) -> Iterator[SourceRun]:
+def _with_progress(runs: Iterator[Any]) -> Iterator[Any]:
     """A progress bar on the terminal (tqdm, when installed)."""
     try:
         from tqdm import tqdm

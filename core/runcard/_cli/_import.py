@@ -19,13 +19,18 @@ if TYPE_CHECKING:
     from runcard._cli._output import Terminal
     from runcard._importing import SourceRun
 
-TOOLS = ("tensorboard",)
+TOOLS = ("tensorboard", "mlflow")
 DESCRIPTION = """\
 Bring runs in from another tracker, through its own reader (install the extra of the same
 name, e.g. pip install 'runcard[tensorboard]'):
   runcard import tensorboard LOGDIR   each folder of event files is a run: scalars become
                                       the history (steps and wall times kept), HParams the
                                       config and summary
+  runcard import mlflow [--tracking-uri URI] [--experiment NAME]
+                                      each MLflow run is a run: params typed back into the
+                                      config (MLflow's text kept as the detail), metrics the
+                                      history, tags, status and times kept, nested runs a
+                                      group; one project per experiment unless --project
 Importing again stores nothing twice: a run is known by its id in the source, and only
 what it gained since is added. A file that cannot be read is named and skipped."""
 
@@ -33,42 +38,56 @@ what it gained since is added. A file that cannot be read is named and skipped."
 def add_parsers(commands: Any) -> list[tuple[str, Any, argparse.ArgumentParser]]:
     parser = commands.add_parser(
         "import",
-        help="bring runs in from TensorBoard",
+        help="bring runs in from TensorBoard or MLflow",
         description=DESCRIPTION,
         epilog=_output.EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("tool", choices=TOOLS, help="where the runs come from")
-    parser.add_argument("source", metavar="SOURCE", help="the logdir")
-    parser.add_argument("--project", help="the project to import into (default: the logdir's name)")
+    parser.add_argument("source", metavar="SOURCE", nargs="?", help="tensorboard: the logdir")
+    parser.add_argument(
+        "--project", help="the project to import into (default: the logdir's or experiment's name)"
+    )
+    parser.add_argument("--tracking-uri", help="mlflow: the tracking URI (default: MLflow's)")
+    parser.add_argument("--experiment", help="mlflow: import only this experiment")
     parser.add_argument("--entity", help="the entity (default: $RUNCARD_ENTITY, else your user)")
     return [("import", command, parser)]
 
 
 def command(args: argparse.Namespace, api: Api, term: Terminal) -> int:
     problems: list[str] = []
-    source = Path(args.source)
-    runs = _read(args.tool, source, problems)
-    project = args.project or source.resolve().name
+    runs = _read(args, problems)
     entity = args.entity or _settings.default_entity()
     progress = sys.stderr.isatty()
     count = new = rows = 0
-    for imported in _importing.import_runs(runs, api._root, project, entity, progress):
+    projects: set[str] = set()
+    for project, imported in _importing.import_runs(runs, api._root, entity, progress):
         count += 1
         new += imported.new_run
         rows += imported.rows
+        projects.add(project)
     for problem in problems:
         print(f"runcard import: skipped {problem}", file=sys.stderr)
     if not count and not problems:
-        raise CliError(f"no {args.tool} runs found in {str(source)!r}", _output.NOT_FOUND)
+        raise CliError(f"no {args.tool} runs found", _output.NOT_FOUND)
+    where = ", ".join(f"{entity}/{p}" for p in sorted(projects))
     term.write(
-        f"{count} runs from {args.tool} in project {entity}/{project}: {new} new, "
+        f"{count} runs from {args.tool} in {where or 'no project'}: {new} new, "
         f"{rows} history rows added"
     )
     return 0
 
 
-def _read(tool: str, source: Path, problems: list[str]) -> Iterator[SourceRun]:
+def _read(args: argparse.Namespace, problems: list[str]) -> Iterator[tuple[str, SourceRun]]:
+    if args.tool == "mlflow":
+        from runcard import _import_mlflow
+
+        found = _import_mlflow.read_runs(args.tracking_uri, args.experiment)
+        return ((args.project or experiment, run) for experiment, run in found)
     from runcard import _import_tensorboard
 
-    return _import_tensorboard.read_runs(source, problems)
+    if args.source is None:
+        raise CliError("runcard import tensorboard needs the LOGDIR")
+    source = Path(args.source)
+    project = args.project or source.resolve().name
+    return ((project, run) for run in _import_tensorboard.read_runs(source, problems))
