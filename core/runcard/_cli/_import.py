@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from runcard._cli._output import Terminal
     from runcard._importing import SourceRun
 
-TOOLS = ("tensorboard", "mlflow")
+TOOLS = ("tensorboard", "mlflow", "wandb")
 DESCRIPTION = """\
 Bring runs in from another tracker, through its own reader (install the extra of the same
 name, e.g. pip install 'runcard[tensorboard]'):
@@ -31,6 +31,10 @@ name, e.g. pip install 'runcard[tensorboard]'):
                                       config (MLflow's text kept as the detail), metrics the
                                       history, tags, status and times kept, nested runs a
                                       group; one project per experiment unless --project
+  runcard import wandb DIR            each run-<id>.wandb file under DIR (offline or synced
+                                      run folders) is a run: config, history, summary,
+                                      tags, notes, group and state; its wandb project
+                                      unless --project
 Importing again stores nothing twice: a run is known by its id in the source, and only
 what it gained since is added. A file that cannot be read is named and skipped."""
 
@@ -38,13 +42,18 @@ what it gained since is added. A file that cannot be read is named and skipped."
 def add_parsers(commands: Any) -> list[tuple[str, Any, argparse.ArgumentParser]]:
     parser = commands.add_parser(
         "import",
-        help="bring runs in from TensorBoard or MLflow",
+        help="bring runs in from TensorBoard, MLflow or wandb",
         description=DESCRIPTION,
         epilog=_output.EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("tool", choices=TOOLS, help="where the runs come from")
-    parser.add_argument("source", metavar="SOURCE", nargs="?", help="tensorboard: the logdir")
+    parser.add_argument(
+        "source",
+        metavar="SOURCE",
+        nargs="?",
+        help="tensorboard: the logdir; wandb: the wandb folder",
+    )
     parser.add_argument(
         "--project", help="the project to import into (default: the logdir's or experiment's name)"
     )
@@ -84,10 +93,15 @@ def _read(args: argparse.Namespace, problems: list[str]) -> Iterator[tuple[str, 
 
         found = _import_mlflow.read_runs(args.tracking_uri, args.experiment)
         return ((args.project or experiment, run) for experiment, run in found)
+    if args.source is None:
+        raise CliError(f"runcard import {args.tool} needs the folder to import")
+    source = Path(args.source)
+    if args.tool == "wandb":
+        from runcard import _import_wandb
+
+        runs = _import_wandb.read_runs(source, problems)
+        return ((args.project or _import_wandb.project_of(run) or "wandb", run) for run in runs)
     from runcard import _import_tensorboard
 
-    if args.source is None:
-        raise CliError("runcard import tensorboard needs the LOGDIR")
-    source = Path(args.source)
     project = args.project or source.resolve().name
     return ((project, run) for run in _import_tensorboard.read_runs(source, problems))
