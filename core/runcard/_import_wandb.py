@@ -97,7 +97,25 @@ def _records(data: bytes) -> Iterator[bytes]:
 
 
 def _key(item: Any) -> str:
-    return item.key or ".".join(item.nested_key)
+    if item.key:
+        return item.key
+    path = item.nested_key
+    return path[0] if len(path) == 1 else ".".join(path)
+
+
+def _internal(key: str) -> bool:
+    return key in _INTERNAL or key.startswith("_wandb.")
+
+
+def _value(text: str) -> Any:
+    """A JSON value; numbers, nearly all of a history, without the JSON parser's overhead."""
+    first = text[:1]
+    if first.isdigit() or first == "-":
+        try:
+            return float(text) if "." in text or "e" in text or "E" in text else int(text)
+        except ValueError:
+            pass
+    return json.loads(text)
 
 
 class _RunBuilder:
@@ -142,10 +160,12 @@ class _RunBuilder:
         self._update(self.summary, run.summary)
 
     def _update(self, document: dict[str, Any], record: Any) -> None:
+        """Values are kept as their JSON text and decoded once, in `build`: wandb rewrites the
+        summary at every step."""
         for item in record.update:
             key = _key(item)
-            if key.split(".", 1)[0] not in _INTERNAL:
-                document[key] = json.loads(item.value_json)
+            if not _internal(key):
+                document[key] = item.value_json
         for item in record.remove:
             document.pop(_key(item), None)
 
@@ -155,11 +175,11 @@ class _RunBuilder:
         for item in history.item:
             key = _key(item)
             if key == "_step":
-                step = int(json.loads(item.value_json))
+                step = int(_value(item.value_json))
             elif key == "_timestamp":
-                time = float(json.loads(item.value_json))
-            elif key.split(".", 1)[0] not in _INTERNAL:
-                values[key] = json.loads(item.value_json)
+                time = float(_value(item.value_json))
+            elif not _internal(key):
+                values[key] = _value(item.value_json)
         self.last_time = max(self.last_time, time)
         if values:
             self.rows.append((step, time, values))
@@ -175,9 +195,9 @@ class _RunBuilder:
             name=fields.get("name", self.run_id),
             created_at=fields.get("created_at", self.last_time),
             finished_at=None if state == "running" else self.last_time,
-            config=self.config,
+            config={key: _value(text) for key, text in self.config.items()},
             rows=self.rows,
-            summary=self.summary,
+            summary={key: _value(text) for key, text in self.summary.items()},
             tags=fields.get("tags", []),
             notes=fields.get("notes"),
             group=fields.get("group"),
