@@ -5,6 +5,10 @@ target: >= 200,000 points/s each).
 The sources are written once per run of this script: a TensorBoard logdir by torch's
 SummaryWriter and a wandb offline run, each N points (N/4 steps x 4 keys). Each rep imports into
 a fresh store, in this process (interpreter start and imports excluded); prints the medians.
+
+TensorBoard's event reader checks each record's CRC in pure Python unless TensorFlow is
+installed (then it uses TensorFlow's C++ reader): on the 2-core machine, about 70,000 points/s
+in the interop env, about 245,000 in the tf env.
 """
 
 from __future__ import annotations
