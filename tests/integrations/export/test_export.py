@@ -129,3 +129,20 @@ def test_a_bad_target_names_the_file_and_writes_nothing(tmp_path: Path) -> None:
     none = export("other", "--to", str(tmp_path / "runs.csv"))
     assert none.returncode == 1 and "no runs to export" in none.stderr
     assert not list(tmp_path.glob("runs.*"))
+
+
+def test_the_pandas_example_runs_and_answers(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[3] / "examples" / "analyse_exported_runs.py"
+    result = subprocess.run(
+        [sys.executable, str(example), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    # the first table's rows, under its "config.lr" header: best mean first
+    table = next(i for i, line in enumerate(lines) if line.startswith("config.lr")) + 1
+    assert [line.split()[0] for line in lines[table : table + 3]] == ["0.100", "0.010", "0.001"]
+    assert "0.100    7.5" in result.stdout  # epochs to reach 90 %, lr 0.1
+    assert (tmp_path / "runs.parquet").exists() and (tmp_path / "runs.history.parquet").exists()
