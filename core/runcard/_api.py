@@ -10,6 +10,7 @@ from runcard import _settings
 from runcard._config import _leaves, revision_key
 from runcard._convert import Conversion, loads, to_config_value
 from runcard._errors import RunNotFoundError, UsageError
+from runcard._runs import Runs
 from runcard._store import _fields
 
 TYPE_CHECKING = False
@@ -96,7 +97,7 @@ class Api:
         filters: dict[str, Any] | None = None,
         order: str | None = "-created_at",
         keys: list[str] | None = None,
-    ) -> list[ApiRun]:
+    ) -> Runs:
         """Runs of `entity/project` (or `project`, or every project when None), filtered with
         MongoDB-style `filters` on config.*, summary.* and run fields, sorted by `order`.
 
@@ -119,7 +120,7 @@ class Api:
         check_keys(keys)
         store = self._open()
         rows = store.query_runs(entity, project, filters, order, keys=keys)
-        return [ApiRun(store, row, partial=keys is not None) for row in rows]
+        return Runs(ApiRun(store, row, partial=keys is not None) for row in rows)
 
     def projects(self, entity: str | None = None) -> list[Project]:
         return [

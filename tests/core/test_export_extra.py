@@ -37,3 +37,17 @@ def test_parquet_without_the_extra_names_it_and_jsonl_needs_nothing(tmp_path: Pa
     history = (tmp_path / "runs.history.jsonl").read_text().splitlines()
     assert [json.loads(line)["value"] for line in history] == [0.5]
     assert json.loads(history[0])["step"] == 3
+
+
+def test_to_pandas_without_pandas_names_the_extra() -> None:
+    runcard.init(project="p").finish()
+    script = (
+        "import sys; sys.modules['pandas'] = None\n"
+        "import runcard\n"
+        "try:\n"
+        "    runcard.Api().runs('p').to_pandas()\n"
+        "except runcard.UsageError as exc:\n"
+        "    print(exc)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert "pip install 'runcard[export]'" in result.stdout, result.stderr

@@ -146,3 +146,17 @@ def test_the_pandas_example_runs_and_answers(tmp_path: Path) -> None:
     assert [line.split()[0] for line in lines[table : table + 3]] == ["0.100", "0.010", "0.001"]
     assert "0.100    7.5" in result.stdout  # epochs to reach 90 %, lr 0.1
     assert (tmp_path / "runs.parquet").exists() and (tmp_path / "runs.history.parquet").exists()
+
+
+def test_api_runs_to_pandas_is_one_typed_row_per_run() -> None:
+    runs = record_runs()
+    frame = runcard.Api().runs("mnist", order="created_at").to_pandas()
+    assert list(frame["id"]) == [r.id for r in runs]
+    assert list(frame["config.model.depth"]) == [2, 3, 4]
+    assert str(frame["config.model.depth"].dtype) == "int64"
+    assert str(frame["config.epochs"].dtype) == "Int64"
+    assert list(frame["summary.loss"]) == [1 / 4, 1 / 5, 1 / 6]
+    assert str(frame["config.amp"].dtype) == "bool"
+    chosen = runcard.Api().runs("mnist", filters={"config.optimizer": "sgd"}).to_pandas()
+    assert list(chosen["id"]) == [runs[1].id]
+    assert runcard.Api().runs("nothing").to_pandas().empty

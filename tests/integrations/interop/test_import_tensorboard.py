@@ -14,6 +14,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from torch.utils.tensorboard import SummaryWriter
 
 import runcard
+from runcard.testing import assert_config_source
 
 
 def import_logdir(logdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -71,7 +72,7 @@ def test_scalars_and_hparams_come_in_equal(tmp_path: Path) -> None:
     run = imported("tb", "lr_0.1")
     assert run.config == {"lr": 0.1, "batch_size": 32, "optimizer": "adam"}
     blame = run.provenance()
-    assert blame["batch_size"][-1]["source"] == "import:tensorboard"
+    assert_config_source(run, "batch_size", "import:tensorboard")
     assert blame["batch_size"][-1]["detail"] == "32.0"  # TensorBoard holds it as a double
     assert run.summary["hparam/acc"] == pytest.approx(0.75)
     for name in ("lr_0.1", "lr_0.01"):

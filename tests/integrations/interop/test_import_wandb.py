@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import runcard
+from runcard.testing import assert_config_source, assert_logged_each
 
 SCRIPT = """
 import json, sys, time
@@ -82,7 +83,8 @@ def test_offline_runs_come_in_with_config_history_and_summary(wandb_dir) -> None
         "layers": [64, 32],
         "batch_size": 32,
     }
-    assert good.provenance()["batch_size"][-1]["source"] == "import:wandb"
+    assert_config_source(good, "batch_size", "import:wandb")
+    assert_logged_each(good, "loss")
     assert (good.group, good.tags, good.notes) == ("search", ["base", "good"], "the good one")
     assert (good.state, bad.state) == ("finished", "failed")
     for run in (good, bad):
