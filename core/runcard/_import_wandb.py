@@ -118,6 +118,10 @@ def _value(text: str) -> Any:
     return json.loads(text)
 
 
+def _decoded(document: dict[str, str]) -> dict[str, Any]:
+    return {key: _value(text) for key, text in document.items() if not _internal(key)}
+
+
 class _RunBuilder:
     """A run as its records describe it, record by record."""
 
@@ -160,29 +164,22 @@ class _RunBuilder:
         self._update(self.summary, run.summary)
 
     def _update(self, document: dict[str, Any], record: Any) -> None:
-        """Values are kept as their JSON text and decoded once, in `build`: wandb rewrites the
-        summary at every step."""
+        """Values are kept as their JSON text, wandb's own keys too, and decoded and sorted out
+        once, in `build`: wandb rewrites the summary at every step."""
         for item in record.update:
-            key = _key(item)
-            if not _internal(key):
-                document[key] = item.value_json
+            document[_key(item)] = item.value_json
         for item in record.remove:
             document.pop(_key(item), None)
 
     def _history(self, history: Any) -> None:
-        values: dict[str, Any] = {}
-        step, time = history.step.num, 0.0
-        for item in history.item:
-            key = _key(item)
-            if key == "_step":
-                step = int(_value(item.value_json))
-            elif key == "_timestamp":
-                time = float(_value(item.value_json))
-            elif not _internal(key):
-                values[key] = _value(item.value_json)
+        values = {_key(item): item.value_json for item in history.item}
+        step = values.pop("_step", None)
+        time = values.pop("_timestamp", None)
+        time = 0.0 if time is None else float(_value(time))
+        row = {key: _value(text) for key, text in values.items() if not _internal(key)}
         self.last_time = max(self.last_time, time)
-        if values:
-            self.rows.append((step, time, values))
+        if row:
+            self.rows.append((history.step.num if step is None else int(_value(step)), time, row))
 
     def build(self, path: Path) -> SourceRun:
         fields = self.fields
@@ -195,9 +192,9 @@ class _RunBuilder:
             name=fields.get("name", self.run_id),
             created_at=fields.get("created_at", self.last_time),
             finished_at=None if state == "running" else self.last_time,
-            config={key: _value(text) for key, text in self.config.items()},
+            config=_decoded(self.config),
             rows=self.rows,
-            summary={key: _value(text) for key, text in self.summary.items()},
+            summary=_decoded(self.summary),
             tags=fields.get("tags", []),
             notes=fields.get("notes"),
             group=fields.get("group"),
