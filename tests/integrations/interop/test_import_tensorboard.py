@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,43 @@ def test_a_missing_logdir_is_a_usage_error(tmp_path: Path) -> None:
     result = import_logdir(tmp_path / "nowhere")
     assert result.returncode == 2
     assert "nowhere" in result.stderr and "is not a folder" in result.stderr
+
+
+def test_a_progress_bar_shows_on_a_terminal_and_not_in_a_pipe(tmp_path: Path) -> None:
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    logdir = tmp_path / "tb"
+    for number in range(3):
+        write_run(logdir, f"run{number}", 0.1, range(5))
+    primary, secondary = pty.openpty()
+    # a terminal 80 columns wide (a new pty has none, and tqdm then draws an empty bar)
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    terminal: list[bytes] = []
+
+    def read_terminal() -> None:
+        while True:
+            try:
+                piece = os.read(primary, 4096)
+            except OSError:  # the terminal closed with the process
+                return
+            if not piece:
+                return
+            terminal.append(piece)
+
+    reader = threading.Thread(target=read_terminal)
+    reader.start()
+    command = [sys.executable, "-m", "runcard", "import", "tensorboard", str(logdir)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=secondary) as process:
+        output, _ = process.communicate(timeout=120)
+    os.close(secondary)
+    reader.join(timeout=10)
+    os.close(primary)
+    assert process.returncode == 0
+    assert (
+        b" runs" in b"".join(terminal) and b" runs/" not in output
+    )  # tqdm's count of runs, on the terminal
+    piped = import_logdir(logdir, "--project", "piped")
+    assert piped.returncode == 0 and piped.stderr == ""
