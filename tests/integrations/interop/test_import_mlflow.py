@@ -16,6 +16,18 @@ from mlflow.tracking import MlflowClient
 import runcard
 
 
+PARAMS = {
+    "lr": 0.01,
+    "batch_size": 32,
+    "amp": True,
+    "layers": [64, 32],
+    "schedule": {"kind": "cosine", "warmup": 5},
+    "optimizer": "adam",
+    "version": "1.0.0",
+    "checkpoint": None,
+}
+
+
 @pytest.fixture
 def tracking_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -36,18 +48,7 @@ def record_experiment() -> dict[str, str]:
     ids = {}
     with mlflow.start_run(run_name="search") as parent:
         ids["search"] = parent.info.run_id
-        mlflow.log_params(
-            {
-                "lr": 0.01,
-                "batch_size": 32,
-                "amp": True,
-                "layers": [64, 32],
-                "schedule": {"kind": "cosine", "warmup": 5},
-                "optimizer": "adam",
-                "version": "1.0.0",
-                "checkpoint": None,
-            }
-        )
+        mlflow.log_params(PARAMS)
         mlflow.set_tag("team", "vision")
         mlflow.set_tag("mlflow.note.content", "the first search")
         for step in range(5):
@@ -73,16 +74,7 @@ def test_runs_come_in_with_typed_params_metrics_tags_and_groups(tracking_uri: st
 
     run = runcard.Api().run(f"cifar/{ids['search']}")
     assert run.name == "search"
-    assert run.config == {
-        "lr": 0.01,
-        "batch_size": 32,
-        "amp": True,
-        "layers": [64, 32],
-        "schedule": {"kind": "cosine", "warmup": 5},
-        "optimizer": "adam",
-        "version": "1.0.0",
-        "checkpoint": None,
-    }
+    assert run.config == PARAMS  # each typed back from MLflow's text
     blame = run.provenance()
     assert blame["amp"][-1] == {**blame["amp"][-1], "source": "import:mlflow", "detail": "True"}
     assert blame["lr"][-1]["detail"] == "0.01"
