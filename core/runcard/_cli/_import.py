@@ -70,7 +70,8 @@ def command(args: argparse.Namespace, api: Api, term: Terminal) -> int:
     progress = sys.stderr.isatty()
     count = new = rows = 0
     projects: set[str] = set()
-    for project, imported in _importing.import_runs(runs, api._root, entity, progress):
+    root = _settings.store_root(args.dir)
+    for project, imported in _importing.import_runs(runs, root, entity, progress):
         count += 1
         new += imported.new_run
         rows += imported.rows
