@@ -15,7 +15,6 @@ from mlflow.tracking import MlflowClient
 
 import runcard
 
-
 PARAMS = {
     "lr": 0.01,
     "batch_size": 32,
