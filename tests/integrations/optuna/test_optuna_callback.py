@@ -12,6 +12,7 @@ import optuna
 import pytest
 
 import runcard
+from helpers import REPO, run_script
 from runcard_optuna import RuncardCallback
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -203,3 +204,15 @@ def test_four_processes_sharing_an_rdb_study_record_every_trial_once(tmp_path: P
         assert (run.group, run.state, run.config["x"]) == ("shared", "finished", trial.params["x"])
         assert run.summary["loss"] == trial.value
         assert run.metric("loss") == ([0, 1, 2], [trial.intermediate_values[s] for s in range(3)])
+
+
+def test_the_example_script_runs_and_records_every_trial(store_dir: Path) -> None:
+    example = REPO / "examples" / "optuna_search.py"
+    result = run_script(example, env={"RUNCARD_DIR": str(store_dir)})
+
+    runs = runcard.Api().runs("optuna-example")
+    assert len(runs) == 12
+    assert {run.group for run in runs} == {"optuna-example"}
+    assert {run.state for run in runs} <= {"finished", "stopped"}
+    assert all(run.path in result.stdout for run in runs)
+    assert all(run.metric("train_loss")[1] for run in runs)  # logged inside the objective
