@@ -107,7 +107,8 @@ class RuncardCallback:
         """A decorator for the objective: the trial's run starts before the objective runs and
         is the current run inside it, so `runcard.log()` there lands in it (the caller's
         current run, if any, is left as it was). The callback finishes the run once Optuna has
-        told the trial; an exception Optuna re-raises finishes it as `failed` at once."""
+        told the trial (so the callback must be in `callbacks=` too); an exception Optuna
+        re-raises finishes it as `failed` at once."""
 
         def decorator(objective: Callable[..., Any]) -> Callable[..., Any]:
             @functools.wraps(objective)
