@@ -45,6 +45,8 @@ SOURCES = (
     "hydra",
     "lightning",
     "keras",
+    "optuna",
+    "ray-tune",
     "sweep",
     "api",
 )

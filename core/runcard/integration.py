@@ -1,7 +1,8 @@
 """What a framework adapter needs from runcard, offered once.
 
-The adapters (`runcard_lightning`, `runcard_keras`, `runcard_hydra`, `runcard_absl`) are thin
-layers over the public API: framework hooks in, `runcard.init` / `Run.log` / `Run.finish` out.
+The adapters (`runcard_lightning`, `runcard_keras`, `runcard_hydra`, `runcard_absl`,
+`runcard_optuna`, `runcard_ray`) are thin layers over the public API: framework hooks in,
+`runcard.init` / `Run.log` / `Run.finish` out.
 The few things they all need beyond that live here, so that each adapter stays the same small
 skeleton, and a new one starts from these functions:
 
