@@ -184,6 +184,8 @@ class ApiRun:
     def _decode(self, field: str) -> Any:
         raw = self._row[field]
         value = raw if isinstance(raw, dict) else loads(raw)
+        if field == "summary":
+            return ApiSummary(self, value)
         return _user_keys(value) if field == "config" else value
 
     # Decoded when first read, then plain attributes: listing 10,000 runs to group them by a
@@ -312,6 +314,19 @@ class ApiRun:
         for attribute in ("config", "summary", "descriptions", "metadata"):
             self.__dict__.pop(attribute, None)  # decoded again from the new row when read
         self._load(row)
+
+
+class ApiSummary(dict):  # type: ignore[type-arg]
+    """A stored run's summary: a dict whose `update()` also stores the edits, as wandb's
+    `run.summary[k] = v; run.summary.update()` does (see `ApiRun.update`)."""
+
+    def __init__(self, run: ApiRun, values: dict[str, Any]) -> None:
+        super().__init__(values)
+        self._run = run
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        super().update(*args, **kwargs)
+        self._run.update()
 
 
 def _chunk_rows(

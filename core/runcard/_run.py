@@ -7,6 +7,7 @@ from time import time as _now
 
 from runcard import _settings, _state
 from runcard._config import Config
+from runcard._define_metric import parse as parse_definition
 from runcard._errors import UsageError
 from runcard._history_buffer import History
 from runcard._process import process
@@ -175,17 +176,24 @@ class Run:
             self._make_room()
 
     def define_metric(
-        self, name: str, step_metric: str | None = None, summary: str | None = None, **_: Any
+        self,
+        name: str,
+        step_metric: str | None = None,
+        step_sync: bool | None = None,
+        hidden: bool | None = None,
+        summary: str | None = None,
+        goal: str | None = None,
+        overwrite: bool | None = None,
     ) -> None:
-        """`summary="min" | "max" | "mean" | "last"` makes the summary of `name` that aggregate
-        of its logged values. Other wandb arguments (`step_metric`, `goal`, ...) are accepted
-        and have no effect."""
-        if summary is None:
-            return
-        kinds = ("min", "max", "mean", "last")
-        if summary not in kinds:
-            raise ValueError(f"define_metric({name!r}, summary={summary!r}): use one of {kinds}")
-        self._history.define_summary(name, summary)
+        """What the summary of `name` holds: `summary="min,max"` (of min, max, mean, first,
+        last, best, copy, none) makes `run.summary[name]` a dict of those; "best" follows
+        `goal="minimize" | "maximize"`. A name ending in "*" defines every key it starts.
+        A second call for a name adds to the first unless `overwrite=True`. `step_metric`,
+        `step_sync` and `hidden` are kept for wandb's UI and change nothing here."""
+        if self._finished:
+            raise UsageError(f"run {self.path} is finished; start a new one with runcard.init()")
+        key, definition = parse_definition(name, step_metric, summary, goal)
+        self._history.define(key, definition, bool(overwrite))
 
     # -- end -------------------------------------------------------------------------------
     def finish(self, exit_code: int | None = None) -> None:

@@ -294,6 +294,11 @@ def log(data: dict[str, Any], step: int | None = None, commit: bool | None = Non
     _require_run("log()").log(data, step=step, commit=commit)
 
 
+def define_metric(name: str, *args: Any, **kwargs: Any) -> None:
+    """Define a metric of the current run (see `Run.define_metric`)."""
+    _require_run("define_metric()").define_metric(name, *args, **kwargs)
+
+
 def finish(exit_code: int | None = None) -> None:
     """Finish the current run; does nothing when there is none."""
     run = _state.get_run()

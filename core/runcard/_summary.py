@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from runcard._metrics import flatten, storable
+from collections.abc import Mapping
+
+from runcard._metrics import metric_value, storable
+from runcard._store._base import REMOVED
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -10,8 +13,9 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-class Summary:
-    """Dict-like. `summary["best_acc"] = 0.9` pins a value: later `log()` calls no longer move it."""
+class Summary(Mapping):  # type: ignore[type-arg]
+    """A mapping. `summary["best_acc"] = 0.9` (or `summary.best_acc = 0.9`) pins a value: later
+    `log()` calls no longer move it. A dict set stays nested: `summary["val"]["acc"]`."""
 
     __slots__ = ("_pinned", "_settle", "_sink", "_values")
 
@@ -74,16 +78,48 @@ class Summary:
     def __setitem__(self, key: str, value: Any) -> None:
         self.update({key: value})
 
-    def update(self, values: dict[str, Any]) -> None:
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_"):
+            object.__setattr__(self, name, value)
+        else:
+            self.update({name: value})
+
+    def __delitem__(self, key: str) -> None:
+        self._settle()
+        if key not in self._values:
+            raise KeyError(key)
+        if self._sink is not None:
+            self._sink({key: REMOVED})
+        del self._values[key]
+        self._pinned.discard(key)  # a later log() sets it again, as in wandb
+
+    def __delattr__(self, name: str) -> None:
+        try:
+            del self[name]
+        except KeyError:
+            raise AttributeError(f"summary has no key {name!r}") from None
+
+    def update(self, values: Mapping[str, Any] | None = None, **more: Any) -> None:
         self._settle()  # values logged before this write are folded in before the pin
-        converted = {k: storable(k, v, "summary") for k, v in flatten(values, set()).items()}
+        values = {**(values or {}), **more}
+        for key in values:
+            if not isinstance(key, str):
+                raise TypeError(f"summary keys must be strings; got {key!r}")
+        converted = {k: _value(k, v) for k, v in values.items()}
+        if self._sink is not None:
+            self._sink(converted)  # raises on a finished run: the object stays as it was
         self._values.update(converted)
         self._pinned.update(converted)
-        if self._sink is not None:
-            self._sink(converted)
 
     def _load(self, values: dict[str, Any]) -> None:
         self._values.update(values)
+
+
+def _value(key: str, value: Any) -> Any:
+    """A value as stored: dicts stay nested, their leaves converted as log() converts them."""
+    if isinstance(value, Mapping):
+        return {str(k): _value(f"{key}.{k}", v) for k, v in value.items()}
+    return storable(key, metric_value(key, value, set()), "summary")
 
 
 def _nothing() -> None:
