@@ -110,6 +110,11 @@ class History:
                 summary[key] = value
                 changes[key] = value
 
+    def forget(self, key: str) -> None:
+        """`del run.summary[key]`: what log() set for it before is not written."""
+        with self._lock:
+            self._summary_changes.pop(key, None)
+
     def unstored(self) -> bool:
         """Whether anything logged has not been written yet."""
         with self._lock:

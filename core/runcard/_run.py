@@ -73,6 +73,7 @@ class Run:
         self._make_room = writer.make_room if writer is not None else history.process
         self._wake_above = writer.wake_above if writer is not None else [MAX_QUEUED]
         summary._settle = history.process
+        summary._forget = history.forget
         if writer is not None:
             object.__setattr__(config, "_sink", writer.put_config)
             summary._sink = writer.put_summary

@@ -17,7 +17,7 @@ class Summary(Mapping):  # type: ignore[type-arg]
     """A mapping. `summary["best_acc"] = 0.9` (or `summary.best_acc = 0.9`) pins a value: later
     `log()` calls no longer move it. A dict set stays nested: `summary["val"]["acc"]`."""
 
-    __slots__ = ("_pinned", "_settle", "_sink", "_values")
+    __slots__ = ("_forget", "_pinned", "_settle", "_sink", "_values")
 
     def __init__(self, sink: Callable[[dict[str, Any]], None] | None = None) -> None:
         self._values: dict[str, Any] = {}
@@ -25,6 +25,7 @@ class Summary(Mapping):  # type: ignore[type-arg]
         self._sink = sink
         # folds in what log() queued, so a read right after log() sees the logged value
         self._settle: Callable[[], None] = _nothing
+        self._forget: Callable[[str], None] = _nothing_of  # drops a key's unwritten logged value
 
     def __getitem__(self, key: str) -> Any:
         self._settle()
@@ -90,6 +91,7 @@ class Summary(Mapping):  # type: ignore[type-arg]
             raise KeyError(key)
         if self._sink is not None:
             self._sink({key: REMOVED})
+        self._forget(key)
         del self._values[key]
         self._pinned.discard(key)  # a later log() sets it again, as in wandb
 
@@ -123,4 +125,8 @@ def _value(key: str, value: Any) -> Any:
 
 
 def _nothing() -> None:
+    pass
+
+
+def _nothing_of(_: str) -> None:
     pass
