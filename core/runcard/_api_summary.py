@@ -1,0 +1,22 @@
+"""The summary of a run read through the Api."""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from runcard._api import ApiRun
+
+
+class ApiSummary(dict):  # type: ignore[type-arg]
+    """A stored run's summary: a dict whose `update()` also stores the edits, as wandb's
+    `run.summary[k] = v; run.summary.update()` does (see `ApiRun.update`)."""
+
+    def __init__(self, run: ApiRun, values: dict[str, Any]) -> None:
+        super().__init__(values)
+        self._run = run
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        super().update(*args, **kwargs)
+        self._run.update()
