@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Mapping
 
 from runcard._config_dict import ConfigDict, plain, wrap
 from runcard._convert import LONG_INT_BITS, Conversion, to_config_value
@@ -93,7 +94,7 @@ def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and bool(a == b)
 
 
-class Config:
+class Config(Mapping):  # type: ignore[type-arg]
     """The config of a run: `c["k"]`, `c.k`, `c.get()`, `c.update()`, nested values, provenance."""
 
     __slots__ = (
@@ -265,6 +266,8 @@ class Config:
                             f"config keys must be strings; got {key!r} ({type(key).__name__})"
                         )
                     key = str(key)
+                if key[:1] == "-" or key[-1:] == "-":  # as wandb: docopt's {"--lr": 0.1} is lr
+                    key = key.strip("-") or key
                 if "." in key and key not in self._items:
                     warn(
                         f"config key {key!r} contains a dot; it is stored unsplit, but filters "

@@ -23,6 +23,17 @@ if TYPE_CHECKING:
     from runcard._writer import Writer
 
 
+_STR = frozenset((str,))
+
+
+def _check_keys(data: dict[Any, Any]) -> None:
+    for key in data:
+        if not isinstance(key, str):
+            raise TypeError(
+                f"log(): metric keys must be strings, got {key!r} ({type(key).__name__})"
+            )
+
+
 class Run:
     """One experiment. Made by `runcard.init()`; also a context manager that finishes the run
     (failed if the block raised)."""
@@ -116,6 +127,8 @@ class Run:
         dicts after logging them."""
         if type(data) is not dict and not isinstance(data, dict):
             raise TypeError(f"log() takes a dict of metrics, got {type(data).__name__}")
+        if not _STR.issuperset(map(type, data)):
+            _check_keys(data)
         if commit is None and not self._finished:
             if step is None:
                 if not self._row_open:
