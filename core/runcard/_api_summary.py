@@ -17,6 +17,11 @@ class ApiSummary(dict):  # type: ignore[type-arg]
         super().__init__(values)
         self._run = run
 
+    @property
+    def _json_dict(self) -> dict[str, Any]:
+        """wandb's name for the plain values (its docs' export snippet reads it)."""
+        return dict(self)
+
     def update(self, *args: Any, **kwargs: Any) -> None:
         super().update(*args, **kwargs)
         self._run.update()
