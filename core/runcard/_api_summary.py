@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from runcard._api import ApiRun
 
 
-class ApiSummary(dict):  # type: ignore[type-arg]
+class ApiSummary(dict):
     """A stored run's summary: a dict whose `update()` also stores the edits, as wandb's
     `run.summary[k] = v; run.summary.update()` does (see `ApiRun.update`)."""
 

@@ -3,8 +3,7 @@
 Every write goes through `Config._write`, which converts values (see `_convert`), compares them
 leaf by leaf with what is there, applies the policy for changed values, and hands one revision per
 new or changed leaf to the run's sink (the background writer). Nested dicts merge leaf by leaf:
-writing ``{"model": {"width": 2}}`` over ``{"model": {"depth": 3}}`` adds ``model.width`` and keeps
-``model.depth``.
+``{"model": {"width": 2}}`` written over ``{"model": {"depth": 3}}`` keeps ``model.depth``.
 """
 
 from __future__ import annotations
@@ -94,7 +93,7 @@ def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and bool(a == b)
 
 
-class Config(Mapping):  # type: ignore[type-arg]
+class Config:
     """The config of a run: `c["k"]`, `c.k`, `c.get()`, `c.update()`, nested values, provenance."""
 
     __slots__ = (
@@ -266,8 +265,7 @@ class Config(Mapping):  # type: ignore[type-arg]
                             f"config keys must be strings; got {key!r} ({type(key).__name__})"
                         )
                     key = str(key)
-                if key[:1] == "-" or key[-1:] == "-":  # as wandb: docopt's {"--lr": 0.1} is lr
-                    key = key.strip("-") or key
+                key = key.strip("-") or key  # as wandb: docopt's {"--lr": 0.1} is lr
                 if "." in key and key not in self._items:
                     warn(
                         f"config key {key!r} contains a dot; it is stored unsplit, but filters "
@@ -397,3 +395,6 @@ class Config(Mapping):  # type: ignore[type-arg]
         for path, value in _leaves(values, ()):
             if path:
                 self._assign(path, value)
+
+
+Mapping.register(Config)  # a mapping as wandb's is; its keys() and items() return lists

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-class Summary(Mapping):  # type: ignore[type-arg]
+class Summary:
     """A mapping. `summary["best_acc"] = 0.9` (or `summary.best_acc = 0.9`) pins a value: later
     `log()` calls no longer move it. A dict set stays nested: `summary["val"]["acc"]`."""
 
@@ -115,6 +115,9 @@ class Summary(Mapping):  # type: ignore[type-arg]
 
     def _load(self, values: dict[str, Any]) -> None:
         self._values.update(values)
+
+
+Mapping.register(Summary)  # a mapping as wandb's is; its keys() and items() return lists
 
 
 def _value(key: str, value: Any) -> Any:
