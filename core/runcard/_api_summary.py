@@ -24,4 +24,10 @@ class ApiSummary(dict):
 
     def update(self, *args: Any, **kwargs: Any) -> None:
         super().update(*args, **kwargs)
-        self._run.update()
+        run = self._run
+        run.__dict__["summary"] = self  # the one edited, even if the run was updated since
+        run.update()
+        stored = run.summary  # as the store now holds it; this object stays the run's summary
+        super().clear()
+        super().update(stored)
+        run.__dict__["summary"] = self

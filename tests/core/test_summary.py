@@ -58,10 +58,15 @@ def test_api_summary_update_stores_an_audited_revision() -> None:
     api_run = runcard.Api().run(run.path)
     api_run.summary["val_loss"] = 0.25
     api_run.summary.update()  # wandb's documented form
-    api_run.summary.update({"note": "checked"})
+    held = api_run.summary
+    held.update({"note": "checked"})
+    held["again"] = 1  # the same object, after an update
+    api_run.update()
+    del held["again"]
+    held.update()
     again = runcard.Api().run(run.path)
     assert again.summary == {"loss": 0.5, "val_loss": 0.25, "note": "checked"}
     store = again._store
     keys = [rev["key"] for rev in store.revisions(again._pk, "summary")]
-    assert keys == ["val_loss", "note"]
+    assert keys == ["val_loss", "note", "again", "again"]
     assert all(r["source"] == "api" for r in store.revisions(again._pk, "summary"))
