@@ -29,7 +29,7 @@ from runcard._errors import (
 )
 from runcard._proxies import config, summary
 from runcard._run import Run
-from runcard._session import finish, init, log, setup
+from runcard._session import define_metric, finish, init, log, setup
 from runcard._summary import Summary
 from runcard._warnings import ConfigWarning, MetricWarning
 
@@ -63,6 +63,7 @@ __all__ = [
     "UsageError",
     "__version__",
     "config",
+    "define_metric",
     "finish",
     "init",
     "log",

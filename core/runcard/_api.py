@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import functools
 import gc
-from itertools import starmap
 
 from runcard import _settings
+from runcard._api_summary import ApiSummary
 from runcard._config import _leaves, revision_key
 from runcard._convert import Conversion, loads, to_config_value
 from runcard._errors import RunNotFoundError, UsageError
+from runcard._history_rows import HistoryScan, check_keys, chunk_rows
 from runcard._runs import Runs
 from runcard._store import _fields
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
     from typing import Any
 
     from runcard._config import Revision
@@ -185,6 +184,8 @@ class ApiRun:
     def _decode(self, field: str) -> Any:
         raw = self._row[field]
         value = raw if isinstance(raw, dict) else loads(raw)
+        if field == "summary":
+            return ApiSummary(self, value)
         return _user_keys(value) if field == "config" else value
 
     # Decoded when first read, then plain attributes: listing 10,000 runs to group them by a
@@ -225,23 +226,31 @@ class ApiRun:
             )
         return result
 
-    def scan_history(self, keys: list[str] | None = None) -> Iterator[dict[str, Any]]:
-        """Every history row in logged order, with `_step` and `_timestamp`; with `keys`, only
-        the rows that hold all of them, restricted to them (and `_step`)."""
-        for steps, times, columns in self._store.history(self._pk, keys):
-            yield from _chunk_rows(steps, times, columns, keys)
+    def scan_history(
+        self,
+        keys: list[str] | str | None = None,
+        page_size: int = 1000,
+        min_step: int | None = None,
+        max_step: int | None = None,
+    ) -> HistoryScan:
+        """Every history row in logged order, with `_step` and `_timestamp`, iterable again and
+        again; with `keys` (a list, or one key), only the rows that hold all of them,
+        restricted to them (and `_step`); `min_step <= _step < max_step` as in wandb.
+        `page_size` is accepted for wandb's sake: rows are read a stored chunk at a time."""
+        return HistoryScan(self._store, self._pk, check_keys(keys), min_step, max_step)
 
     def history(
-        self, keys: list[str] | None = None, samples: int | None = None, pandas: bool = True
+        self, keys: list[str] | str | None = None, samples: int | None = None, pandas: bool = True
     ) -> Any:
         """The history as a pandas DataFrame (`pandas=False`: a list of row dicts), optionally
         thinned to about `samples` evenly spaced rows."""
+        keys = check_keys(keys)
         rows: list[dict[str, Any]] = []
         collecting = gc.isenabled()
         gc.disable()  # nothing cyclic is built: tracing 100,000s of new dicts would only cost
         try:
             for steps, times, columns in self._store.history(self._pk, keys):
-                rows.extend(_chunk_rows(steps, times, columns, keys))
+                rows.extend(chunk_rows(steps, times, columns, keys))
         finally:
             if collecting:
                 gc.enable()
@@ -313,43 +322,6 @@ class ApiRun:
         for attribute in ("config", "summary", "descriptions", "metadata"):
             self.__dict__.pop(attribute, None)  # decoded again from the new row when read
         self._load(row)
-
-
-def _chunk_rows(
-    steps: list[int],
-    times: list[float],
-    columns: dict[str, tuple[Any, list[Any]]],
-    keys: list[str] | None,
-) -> list[dict[str, Any]]:
-    """The row dicts of one stored chunk; with `keys`, the rows holding all of them."""
-    # keys present in every row build the rows in one pass; the others fill in after
-    dense = [k for k, (positions, _) in columns.items() if isinstance(positions, range)]
-    names = ("_step", "_timestamp", *dense)
-    values = zip(steps, times, *(columns[k][1] for k in dense))  # noqa: B905
-    rows: list[dict[str, Any]] = list(starmap(_row_builder(names), values))
-    for key, (positions, column) in columns.items():
-        if not isinstance(positions, range):
-            for position, value in zip(positions, column, strict=True):
-                rows[position][key] = value
-    if keys is None:
-        return rows
-    wanted = ("_step", *keys)
-    return [{k: row[k] for k in wanted} for row in rows if all(k in row for k in keys)]
-
-
-@functools.lru_cache(maxsize=64)
-def _row_builder(names: tuple[str, ...]) -> Callable[..., dict[str, Any]]:
-    """A function of len(names) values returning the row dict {names[i]: value i}.
-
-    A dict display is built at its final size, where dict(zip(...)) grows as it goes: on a
-    history read of 50k rows that is a quarter of the time. The names never enter the source
-    text: they are bound as globals K0, K1, ... of the generated function."""
-    if len(names) > 200:
-        return lambda *values: dict(zip(names, values, strict=True))
-    params = ", ".join(f"v{i}" for i in range(len(names)))
-    items = ", ".join(f"K{i}: v{i}" for i in range(len(names)))
-    namespace = {f"K{i}": name for i, name in enumerate(names)}
-    return eval(f"lambda {params}: {{{items}}}", namespace)
 
 
 def _diff(old: dict[str, Any], new: dict[str, Any], what: str, now: float) -> list[Revision]:

@@ -3,14 +3,14 @@
 Every write goes through `Config._write`, which converts values (see `_convert`), compares them
 leaf by leaf with what is there, applies the policy for changed values, and hands one revision per
 new or changed leaf to the run's sink (the background writer). Nested dicts merge leaf by leaf:
-writing ``{"model": {"width": 2}}`` over ``{"model": {"depth": 3}}`` adds ``model.width`` and keeps
-``model.depth``.
+``{"model": {"width": 2}}`` written over ``{"model": {"depth": 3}}`` keeps ``model.depth``.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Mapping
 
 from runcard._config_dict import ConfigDict, plain, wrap
 from runcard._convert import LONG_INT_BITS, Conversion, to_config_value
@@ -33,22 +33,10 @@ if TYPE_CHECKING:
 _MISSING = object()
 _PLAIN = (str, int, float, bool, type(None))
 
-SOURCES = (
-    "defaults-file",
-    "configs-file",
-    "init",
-    "code",
-    "argparse",
-    "absl-cli",
-    "absl-default",
-    "hydra-override",
-    "hydra",
-    "lightning",
-    "keras",
-    "optuna",
-    "ray-tune",
-    "sweep",
-    "api",
+# where a config value can come from, as `runcard config blame` shows it
+SOURCES = tuple(
+    "defaults-file configs-file init code argparse absl-cli absl-default hydra-override hydra"
+    " lightning keras optuna ray-tune sweep api".split()
 )
 
 
@@ -267,6 +255,7 @@ class Config:
                             f"config keys must be strings; got {key!r} ({type(key).__name__})"
                         )
                     key = str(key)
+                key = key.strip("-") or key  # as wandb: docopt's {"--lr": 0.1} is lr
                 if "." in key and key not in self._items:
                     warn(
                         f"config key {key!r} contains a dot; it is stored unsplit, but filters "
@@ -396,3 +385,6 @@ class Config:
         for path, value in _leaves(values, ()):
             if path:
                 self._assign(path, value)
+
+
+Mapping.register(Config)  # a mapping as wandb's is; its keys() and items() return lists

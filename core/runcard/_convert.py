@@ -97,6 +97,18 @@ def _convert_other(value: Any, key: str, conv: Conversion, depth: int, seen: set
             return sorted(items, key=repr)
     if isinstance(value, (list, tuple, range)):
         return _convert(list(value), key, conv, depth, seen)
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return _text_form(value, key, conv, "is not UTF-8 text")
+    if getattr(value, "ndim", None) == 0:  # a numpy scalar; tolist() keeps numpy.float128 as is
+        import numbers
+
+        if isinstance(value, numbers.Integral):
+            return _convert(int(value), key, conv, depth, seen)
+        if isinstance(value, numbers.Real):
+            return _convert(float(value), key, conv, depth, seen)
     if isinstance(value, os.PathLike):
         return os.fspath(value)
     if hasattr(value, "isoformat") and callable(value.isoformat):  # datetime, date, time

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 
+from runcard._define_metric import Definitions
 from runcard._history import CHUNK_ROWS, Chunk
 from runcard._metrics import flatten
 from runcard._open_row import merge_entries, merge_into_chunk
@@ -38,16 +39,16 @@ class History:
         self._lock = threading.Lock()
         self._summary = summary_values
         self._pinned = pinned
-        self._aggregates: dict[str, list[Any]] = {}
+        self.definitions = Definitions()  # define_metric: guarded by _lock
         self._summary_changes: dict[str, Any] = {}
         self._warned: set[str] = set()
         self._open = Chunk()
         self._full: list[Chunk] = []
         self._open_row: tuple[Chunk, int] | None = None  # the row log(step=) may add values to
 
-    def define_summary(self, key: str, kind: str) -> None:
+    def define(self, name: str, definition: Any, overwrite: bool) -> None:
         with self._lock:
-            self._aggregates[key] = [kind, None, 0]
+            self.definitions.define(name, definition, overwrite)
 
     def process(self) -> None:
         """Turn every queued entry into a row of the open chunk and fold it into the summary."""
@@ -57,7 +58,7 @@ class History:
             entries = [popleft() for _ in range(len(queue))]
             warned = self._warned
             rows = [flatten(entry[2], warned) for entry in entries]
-            self._fold(rows)
+            self._fold(entries, rows)
             if not self._keep_rows:
                 return
             if entries and max(map(len, entries)) == 4:  # log(step=) or commit=False
@@ -89,21 +90,30 @@ class History:
             self._open.extend(entries[start:end], rows[start:end])
             start = end
 
-    def _fold(self, rows: list[dict[str, Any]]) -> None:
-        if not self._pinned and not self._aggregates:
+    def _fold(self, entries: list[tuple[Any, ...]], rows: list[dict[str, Any]]) -> None:
+        definitions = self.definitions
+        if not self._pinned and not definitions:
             changes = self._summary_changes
             for row in rows:
                 changes.update(row)
             self._summary.update(changes)
             return
-        for row in rows:
+        summary, changes = self._summary, self._summary_changes
+        for entry, row in zip(entries, rows, strict=True):
             for key, value in row.items():
                 if key in self._pinned:
                     continue
-                if key in self._aggregates:
-                    value = _aggregate(self._aggregates[key], value)
-                self._summary[key] = value
-                self._summary_changes[key] = value
+                if definitions and definitions.fold(key, entry[0], value, changes):
+                    if key in changes:
+                        summary[key] = changes[key]
+                    continue
+                summary[key] = value
+                changes[key] = value
+
+    def forget(self, key: str) -> None:
+        """`del run.summary[key]`: what log() set for it before is not written."""
+        with self._lock:
+            self._summary_changes.pop(key, None)
 
     def unstored(self) -> bool:
         """Whether anything logged has not been written yet."""
@@ -158,19 +168,3 @@ class History:
 def _waiting(chunk: Chunk) -> int:
     """About how many values of the chunk wait to be stored (as if every row held every key)."""
     return chunk.unstored_rows() * len(chunk.columns)
-
-
-def _aggregate(state: list[Any], value: Any) -> Any:
-    kind, current, count = state
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value:
-        return current if kind != "last" else value
-    if kind == "last" or current is None:
-        result = value
-    elif kind == "min":
-        result = min(current, value)
-    elif kind == "max":
-        result = max(current, value)
-    else:  # mean
-        result = current + (value - current) / (count + 1)
-    state[1], state[2] = result, count + 1
-    return result

@@ -10,6 +10,7 @@ value, because the values are read on the writer thread, after `log()` has retur
 
 from __future__ import annotations
 
+import numbers
 import warnings
 
 from runcard._convert import Conversion, is_json_int, long_int_text, to_config_value
@@ -33,12 +34,24 @@ def metric_value(key: str, value: Any, warned: set[str]) -> Any:
         try:
             value = item()
         except (ValueError, RuntimeError, TypeError):  # more than one element
-            return _as_text(key, value, warned)
+            return _other(key, value, warned)
         if type(value) in _PLAIN:
             return value
     for plain in (bool, int, float, str):  # subclasses: IntEnum, numpy.float64, StrEnum ...
         if isinstance(value, plain):
             return plain(value)
+    return _other(key, value, warned)
+
+
+def _other(key: str, value: Any, warned: set[str]) -> Any:
+    """bytes as their UTF-8 text, numbers such as numpy.float128 as numbers, else a text form."""
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    elif isinstance(value, numbers.Real):
+        return int(value) if isinstance(value, numbers.Integral) else float(value)
     return _as_text(key, value, warned)
 
 

@@ -7,6 +7,7 @@ from time import time as _now
 
 from runcard import _settings, _state
 from runcard._config import Config
+from runcard._define_metric import parse as parse_definition
 from runcard._errors import UsageError
 from runcard._history_buffer import History
 from runcard._process import process
@@ -21,6 +22,14 @@ if TYPE_CHECKING:
 
     from runcard._sync import Pusher
     from runcard._writer import Writer
+
+
+def _check_keys(data: dict[Any, Any]) -> None:
+    for key in data:
+        if not isinstance(key, str):
+            raise TypeError(
+                f"log(): metric keys must be strings, got {key!r} ({type(key).__name__})"
+            )
 
 
 class Run:
@@ -73,6 +82,7 @@ class Run:
         self._make_room = writer.make_room if writer is not None else history.process
         self._wake_above = writer.wake_above if writer is not None else [MAX_QUEUED]
         summary._settle = history.process
+        summary._forget = history.forget
         if writer is not None:
             object.__setattr__(config, "_sink", writer.put_config)
             summary._sink = writer.put_summary
@@ -115,6 +125,9 @@ class Run:
         dicts after logging them."""
         if type(data) is not dict and not isinstance(data, dict):
             raise TypeError(f"log() takes a dict of metrics, got {type(data).__name__}")
+        for key in data:  # the cheapest check on the caller (a set of types costs twice this)
+            if type(key) is not str:
+                _check_keys(data)
         if commit is None and not self._finished:
             if step is None:
                 if not self._row_open:
@@ -176,17 +189,24 @@ class Run:
             self._make_room()
 
     def define_metric(
-        self, name: str, step_metric: str | None = None, summary: str | None = None, **_: Any
+        self,
+        name: str,
+        step_metric: str | None = None,
+        step_sync: bool | None = None,
+        hidden: bool | None = None,
+        summary: str | None = None,
+        goal: str | None = None,
+        overwrite: bool | None = None,
     ) -> None:
-        """`summary="min" | "max" | "mean" | "last"` makes the summary of `name` that aggregate
-        of its logged values. Other wandb arguments (`step_metric`, `goal`, ...) are accepted
-        and have no effect."""
-        if summary is None:
-            return
-        kinds = ("min", "max", "mean", "last")
-        if summary not in kinds:
-            raise ValueError(f"define_metric({name!r}, summary={summary!r}): use one of {kinds}")
-        self._history.define_summary(name, summary)
+        """What the summary of `name` holds: `summary="min,max"` (of min, max, mean, first,
+        last, best, copy, none) makes `run.summary[name]` a dict of those; "best" follows
+        `goal="minimize" | "maximize"`. A name ending in "*" defines every key it starts.
+        A second call for a name adds to the first unless `overwrite=True`. `step_metric`,
+        `step_sync` and `hidden` are kept for wandb's UI and change nothing here."""
+        if self._finished:
+            raise UsageError(f"run {self.path} is finished; start a new one with runcard.init()")
+        key, definition = parse_definition(name, step_metric, summary, goal)
+        self._history.define(key, definition, bool(overwrite))
 
     # -- end -------------------------------------------------------------------------------
     def finish(self, exit_code: int | None = None, *, state: str | None = None) -> None:

@@ -274,6 +274,22 @@ def _new_run_fields(
 def _check_name(what: str, value: Any) -> None:
     if not isinstance(value, str) or not value or "/" in value or value != value.strip():
         raise UsageError(f"init({what}={value!r}): a {what} is a non-empty string without '/'")
+    if what == "project":  # as wandb: names it refuses would not sync to it
+        bad = sorted(set(value) & set(_PROJECT_FORBIDDEN))
+        if bad:
+            raise UsageError(
+                f"init(project={value!r}): a project name cannot hold {' '.join(bad)} "
+                f"(none of {_PROJECT_FORBIDDEN})"
+            )
+        if len(value) > _PROJECT_MAX:
+            raise UsageError(
+                f"init(project={value[:40]!r}...): a project name is at most {_PROJECT_MAX} "
+                f"characters, this one has {len(value)}"
+            )
+
+
+_PROJECT_FORBIDDEN = "/\\#?%:"
+_PROJECT_MAX = 128
 
 
 def _make_current(run: Run) -> None:
@@ -292,6 +308,11 @@ def _require_run(verb: str) -> Run:
 def log(data: dict[str, Any], step: int | None = None, commit: bool | None = None) -> None:
     """Log metrics to the current run (see `Run.log`)."""
     _require_run("log()").log(data, step=step, commit=commit)
+
+
+def define_metric(name: str, *args: Any, **kwargs: Any) -> None:
+    """Define a metric of the current run (see `Run.define_metric`)."""
+    _require_run("define_metric()").define_metric(name, *args, **kwargs)
 
 
 def finish(exit_code: int | None = None, *, state: str | None = None) -> None:

@@ -21,6 +21,7 @@ from collections import deque
 from runcard._errors import StoreError
 from runcard._process import process
 from runcard._store import Batch
+from runcard._store._base import REMOVED
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -208,7 +209,7 @@ class Writer:
                 batch = _batch(pending)
                 batch.revisions = revisions
                 batch.history = encoded
-                batch.summary = {**summary, **batch.summary}  # what the user set wins
+                batch.summary = _user_wins(summary, batch.summary)
                 if closing:  # the run's end state goes in the same transaction
                     self._end(batch, self._loss(writing_the_rest=True))
                 try:
@@ -316,3 +317,11 @@ def _batch(pending: list[tuple[int, Any]]) -> Batch:
         elif kind == HOST:  # a callable, so slow facts (git status) are read on this thread
             batch.host.update(item() if callable(item) else item)
     return batch
+
+
+def _user_wins(logged: dict[str, Any], user: dict[str, Any]) -> dict[str, Any]:
+    """The summary to write: what the user set wins over what log() set, except a delete,
+    which a key logged after it (so still among `logged`, see `History.forget`) undoes."""
+    if REMOVED in user.values():
+        user = {k: v for k, v in user.items() if v is not REMOVED or k not in logged}
+    return {**logged, **user}

@@ -130,7 +130,7 @@ class RuncardCallback(Callback):
         if run is not None and not failed:
             values = summary_values(job_return.return_value, self.return_key)
             if values and runcard.run is run:
-                run.summary.update(values)
+                run.summary.update(integration.flatten(values))  # dotted, as documented
             elif values and not run.disabled:  # the task called runcard.finish() itself
                 _summary_after_finish(run, values)
         self._end_run(exit_code=1 if failed else 0)

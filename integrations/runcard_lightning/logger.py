@@ -259,7 +259,7 @@ class RuncardLogger(*LOGGER_BASES):  # type: ignore[misc]
             if value is not None and not (isinstance(value, str) and not value):
                 values[key] = value
         if values:
-            self.experiment.summary.update({"checkpoint": values})
+            self.experiment.summary.update(integration.flatten({"checkpoint": values}))
 
     @override
     @_on_rank_zero

@@ -6,6 +6,7 @@ import math
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -265,3 +266,39 @@ def test_runs_with_keys_reads_only_those_keys_and_is_read_only() -> None:
         first.update()
     with pytest.raises(runcard.UsageError, match="'state'"):
         runcard.Api().runs("k", keys=["state"])
+
+
+def test_scan_history_takes_wandb_arguments_and_iterates_again() -> None:
+    run = runcard.init(project="m")
+    for i in range(6):
+        run.log({"acc": i / 10, **({"loss": float(i)} if i % 2 else {})})
+    run.finish()
+    api_run = runcard.Api().run(run.path)
+    scan = api_run.scan_history(keys="acc", page_size=2, min_step=1, max_step=4)
+    assert list(scan) == [
+        {"_step": 1, "acc": 0.1},
+        {"_step": 2, "acc": 0.2},
+        {"_step": 3, "acc": 0.3},
+    ]
+    assert list(scan) == list(scan)  # read again, not used up
+    assert [r["_step"] for r in api_run.scan_history(keys=["loss"])] == [1, 3, 5]
+    assert len(list(api_run.scan_history())) == 6
+    assert api_run.history(keys="loss", pandas=False) == [
+        {"_step": 1, "loss": 1.0},
+        {"_step": 3, "loss": 3.0},
+        {"_step": 5, "loss": 5.0},
+    ]
+
+
+@pytest.mark.parametrize("keys", [[1], ["acc", None], {"acc": 1}, 3])
+def test_bad_history_keys_are_usage_errors(keys: Any) -> None:
+    run = runcard.init(project="m")
+    run.log({"acc": 1.0})
+    run.finish()
+    api_run = runcard.Api().run(run.path)
+    with pytest.raises(runcard.UsageError, match="keys"):
+        list(api_run.scan_history(keys=keys))
+    with pytest.raises(runcard.UsageError, match="keys"):
+        api_run.history(keys=keys, pandas=False)
+    with pytest.raises(runcard.UsageError, match="max_step"):
+        api_run.scan_history(max_step="9")

@@ -141,15 +141,20 @@ def test_define_metric_aggregates_the_summary() -> None:
     run.define_metric("loss", summary="min")
     run.define_metric("acc", summary="max")
     run.define_metric("lr", summary="mean")
-    run.define_metric("epoch", step_metric="step")  # accepted, no effect
+    run.define_metric("epoch", step_metric="step")  # no summary=: keeps the last value
     for loss, acc, lr in ((0.9, 0.1, 1.0), (0.2, 0.8, 2.0), (0.5, 0.4, 3.0)):
         run.log({"loss": loss, "acc": acc, "lr": lr, "epoch": 1})
-    assert run.summary["loss"] == 0.2
+    assert run.summary["loss"] == {"min": 0.2}
     stored = saved(run)
-    assert stored.summary == {"loss": 0.2, "acc": 0.8, "lr": 2.0, "epoch": 1}
-    sorted_runs = runcard.Api().runs("m", filters={"summary.loss": {"$lt": 0.3}})
+    assert stored.summary == {
+        "loss": {"min": 0.2},
+        "acc": {"max": 0.8},
+        "lr": {"mean": 2.0},
+        "epoch": 1,
+    }
+    sorted_runs = runcard.Api().runs("m", filters={"summary.loss.min": {"$lt": 0.3}})
     assert [r.id for r in sorted_runs] == [stored.id]
-    with pytest.raises(ValueError, match="median"):
+    with pytest.raises(runcard.UsageError, match="median"):
         runcard.init(project="m").define_metric("x", summary="median")
 
 

@@ -264,6 +264,23 @@ def test_an_edit_made_on_the_server_survives_a_later_sync(
     capsys.readouterr()
 
 
+def test_summary_update_through_the_server_is_stored_as_a_revision(
+    server: Server, local_dir: Path
+) -> None:
+    run = runcard.init(project="edits", mode="offline")
+    run.log({"loss": 1.0})
+    run.summary["val"] = {"acc": 0.5}
+    run.finish()
+    assert cli(["sync", "--url", server.url]) == 0
+    remote = runcard.Api(url=server.url).run(run.path)
+    assert remote.summary["val"]["acc"] == 0.5
+    remote.summary["best"] = 0.9
+    remote.summary.update()  # wandb's documented form
+    again = runcard.Api(url=server.url).run(run.path)
+    assert again.summary == {"loss": 1.0, "val": {"acc": 0.5}, "best": 0.9}
+    assert [r["key"] for r in again._store.revisions(again._pk, "summary")] == ["best"]
+
+
 def test_a_stepped_row_completed_after_it_was_pushed_reaches_the_server_whole(
     server: Server, local_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -37,6 +37,23 @@ PUSHED_FIELDS = (
 )
 
 
+class _Removed:
+    def __repr__(self) -> str:
+        return "REMOVED"
+
+
+# a summary value that removes its key (`del run.summary[key]`)
+REMOVED: Any = _Removed()
+
+
+def merge_document(old: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """`old` with `values` set, and the keys whose value is REMOVED taken out."""
+    merged = {**old, **values}
+    if REMOVED in values.values():
+        merged = {k: v for k, v in merged.items() if v is not REMOVED}
+    return merged
+
+
 class Batch:
     """What the writer stores in one transaction."""
 

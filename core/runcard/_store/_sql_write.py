@@ -9,6 +9,7 @@ from runcard._config import key_path
 from runcard._convert import dumps, loads
 from runcard._errors import RunNotFoundError
 from runcard._store import _fields
+from runcard._store._base import merge_document
 from runcard._store._sql_read import (
     RUN_PK,
     SQLReader,
@@ -160,7 +161,7 @@ class SQLWriter(SQLReader):
         now = time.time()
         last = self._summaries.get(pk)
         if last is not None:
-            summary = {**last[1], **values}
+            summary = merge_document(last[1], values)
             text = self._json(summary)
             if db.execute(
                 f"UPDATE runs SET summary = ?, heartbeat_at = ? WHERE pk = ? AND {self._summary_is}",
@@ -265,7 +266,7 @@ class SQLWriter(SQLReader):
         row = row.fetchone()
         if row is None:
             raise gone(pk)
-        merged = {**loads(row[0]), **values}
+        merged = merge_document(loads(row[0]), values)
         text = self._json(merged)
         db.execute(f"UPDATE runs SET {column} = ? WHERE pk = ?", (text, pk))
         return text, merged
