@@ -51,6 +51,9 @@ def test_benchmarks_quick(tmp_path: Path) -> None:
     assert {r["key"] for r in rows} >= EXPECTED_ROWS
     for r in rows:
         assert r["title"] in result.stdout
+        if r["tools"]["runcard"]["skipped"]:  # a row needing an extra the env lacks (optuna)
+            assert r["key"] not in EXPECTED_ROWS, r["title"]
+            continue
         assert r["problems"] == [], r["title"]
         assert r["value"] is not None and r["value"] >= 0, r["title"]
         assert len(r["tools"]["runcard"]["samples"]) >= 2, r["title"]  # SIGKILL rows: 4 per rep
