@@ -67,6 +67,7 @@ class Run:
         self._row_open = False
         self._row_by_step = False
         self._finished = False
+        self._beside = False  # started by init(reinit="create_new"): never the current run
         self._history = history
         self._entries = history.queue
         self._make_room = writer.make_room if writer is not None else history.process
