@@ -317,20 +317,23 @@ class Config:
         detail: str | None,
         lock: str | None,
     ) -> None:
-        """Apply accepted leaves and send one revision for each to the store."""
+        """Send one revision for each accepted leaf to the store, then apply them (a finished
+        run's sink raises: the config in memory stays as stored)."""
         if source == "code" and detail is None:
             detail = _caller_detail()
         step = self._step_of() if self._step_of is not None else None
         now = time.time()
-        revisions: list[Revision] = []
+        revisions: list[Revision] = [
+            (revision_key(path, dotted), value, source, detail, step, now)
+            for path, dotted, value in accepted
+        ]
+        if self._sink is not None:
+            self._sink(revisions)
         for path, dotted, value in accepted:
             self._assign(path, value)
-            revisions.append((revision_key(path, dotted), value, source, detail, step, now))
             if lock is not None:
                 self._locked[dotted] = lock
         self._revisions.extend(revisions)
-        if self._sink is not None:
-            self._sink(revisions)
 
     def _check_changes(
         self, changes: list[tuple[str, Any, Any]], allow_val_change: bool | None

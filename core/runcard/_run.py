@@ -7,14 +7,17 @@ from time import time as _now
 
 from runcard import _settings, _state
 from runcard._config import Config
+from runcard._config_static import ConfigStatic, run_url
 from runcard._errors import UsageError
 from runcard._history_buffer import History
 from runcard._process import process
+from runcard._store import _fields
 from runcard._summary import Summary
 from runcard._writer import MAX_QUEUED
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from types import TracebackType
     from typing import Any
 
@@ -45,16 +48,18 @@ class Run:
         writer: Writer | None = None,
         pusher: Pusher | None = None,
         step: int = 0,
+        resumed: bool = False,
     ) -> None:
         self.id = id
-        self.name = name
+        self._name = name
         self.entity = entity
         self.project = project
         self.group = group
         self.job_type = job_type
-        self.tags = tags
-        self.notes = notes
+        self._tags = tags
+        self._notes = notes
         self.mode = mode
+        self.resumed = resumed  # init() continued a stored run
         self.config = config
         self.summary = summary
         self._root = root
@@ -82,6 +87,64 @@ class Run:
     @property
     def path(self) -> str:
         return f"{self.entity}/{self.project}/{self.id}"
+
+    def project_name(self) -> str:
+        return self.project
+
+    @property
+    def offline(self) -> bool:
+        return self.mode == "offline"
+
+    @property
+    def url(self) -> str | None:
+        """The run's page on the team server it is copied to (RUNCARD_URL); None otherwise:
+        a local `runcard ui` has no address known to the run."""
+        return run_url(self)
+
+    @property
+    def config_static(self) -> ConfigStatic:
+        return ConfigStatic(self.config.as_dict())
+
+    # name, notes and tags: set during the run, stored with it (as an Api edit would)
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self._name = self._edit("name", value)
+
+    @property
+    def notes(self) -> str | None:
+        return self._notes
+
+    @notes.setter
+    def notes(self, value: str | None) -> None:
+        self._notes = self._edit("notes", value)
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return self._tags
+
+    @tags.setter
+    def tags(self, value: Iterable[str]) -> None:
+        if isinstance(value, str) or not hasattr(value, "__iter__"):
+            raise UsageError(f"run.tags takes a list of strings, not {value!r}")
+        self._tags = tuple(self._edit("tags", list(value)))
+
+    def _edit(self, field: str, value: Any) -> Any:
+        if self._finished:
+            raise UsageError(
+                f"run {self.path} is finished: set its {field} with "
+                f"runcard.Api().run({self.path!r}), then .update()"
+            )
+        try:
+            _fields.check_edit({field: value})
+        except UsageError as exc:
+            raise UsageError(f"run.{field}: {exc}") from None
+        if self._writer is not None:
+            self._writer.put_fields({field: value})
+        return value
 
     @property
     def dir(self) -> str:

@@ -163,6 +163,7 @@ def _stored_run(
         else:
             identity["name"] = fields["name"]  # create_run numbers a run given no name
     step = 0
+    given = {f: identity[f] for f in ("tags", "notes", "group") if identity[f]}
     if existing is not None:
         pk, step, config, revisions = continue_stored_run(
             store,
@@ -193,7 +194,10 @@ def _stored_run(
         writer=writer,
         pusher=_start_pusher(client, identity),
         step=step,
+        resumed=existing is not None,
     )
+    if existing is not None and given:  # a continued run takes this init()'s tags, notes, group
+        writer.put_fields({f: list(v) if f == "tags" else v for f, v in given.items()})
     if revisions:
         writer.put_config(revisions)
     start = script_dir()
