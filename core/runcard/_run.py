@@ -8,6 +8,7 @@ from time import time as _now
 from runcard import _settings, _state
 from runcard._config import Config
 from runcard._config_static import ConfigStatic, run_url
+from runcard._copies import run_reduce, same_object
 from runcard._errors import UsageError
 from runcard._history_buffer import History
 from runcard._process import process
@@ -279,6 +280,11 @@ class Run:
             f"run {self.path} is finished: edit it with runcard.Api().run({self.path!r}), "
             "change .config or .summary, then .update()"
         )
+
+    # copies: see runcard._copies
+    __copy__ = same_object
+    __deepcopy__ = same_object
+    __reduce__ = run_reduce
 
     def __enter__(self) -> Run:
         return self

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from runcard._copies import same_object, summary_deepcopy, summary_reduce
 from runcard._metrics import flatten, storable
 
 TYPE_CHECKING = False
@@ -84,6 +85,11 @@ class Summary:
 
     def _load(self, values: dict[str, Any]) -> None:
         self._values.update(values)
+
+    # copies: see runcard._copies
+    __copy__ = same_object
+    __deepcopy__ = summary_deepcopy
+    __reduce__ = summary_reduce
 
 
 def _nothing() -> None:
