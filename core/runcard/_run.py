@@ -150,8 +150,14 @@ class Run:
     @property
     def dir(self) -> str:
         """A directory for this run's files, under the store's directory (for a PostgreSQL
-        store, under ~/.runcard), made on first use."""
+        store, under ~/.runcard), made on first use; for a disabled run, a scratch folder in
+        the system's temp directory, so that a disabled run writes nothing beside the store."""
         if self._dir is None:
+            if self.disabled:
+                import tempfile
+
+                self._dir = tempfile.mkdtemp(prefix=f"runcard-disabled-{self.id}-")
+                return self._dir
             path = os.path.join(_settings.files_root(self._root), "runs", self.id)
             os.makedirs(path, exist_ok=True)
             self._dir = path
