@@ -3,6 +3,7 @@ as wandb (>= 0.19.10) defines them, on a real store."""
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
@@ -78,11 +79,15 @@ def test_process_exit_finishes_every_live_run(tmp_path: Path) -> None:
         "main.log({'a': 1}); side.log({'b': 2})\n"
         "if sys.argv[1] == 'raise':\n"
         "    raise RuntimeError('boom')\n"
+        "if sys.argv[1] == 'term':\n"
+        "    import os, signal\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
     )
-    for how, state in (("exit", "finished"), ("raise", "failed")):
+    codes = {"exit": 0, "raise": 1, "term": -signal.SIGTERM}
+    for how, state in (("exit", "finished"), ("raise", "failed"), ("term", "failed")):
         root = tmp_path / how
         result = run_script(script, how, env={"RUNCARD_DIR": str(root)}, check=False)
-        assert result.returncode == (1 if how == "raise" else 0), result.stderr
+        assert result.returncode == codes[how], result.stderr
         api = runcard.Api(dir=str(root))
         assert api.run("p/main").state == state and api.run("p/side").state == state
         assert api.run("p/side").summary["b"] == 2
