@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from runcard._config_dict import ConfigDict, plain, wrap
 from runcard._convert import LONG_INT_BITS, Conversion, to_config_value
+from runcard._copies import config_deepcopy, config_reduce, same_object
 from runcard._errors import ConfigError
 from runcard._inputs import mapping_of, sourced
 from runcard._warnings import PACKAGE_DIR, warn
@@ -173,6 +174,10 @@ class Config:
     def descriptions(self) -> dict[str, str]:
         return dict(self._descriptions)
 
+    __copy__ = same_object  # copies: see runcard._copies
+    __deepcopy__ = config_deepcopy
+    __reduce__ = config_reduce
+
     # -- writes ----------------------------------------------------------------------------
     def __setitem__(self, key: str, value: Any) -> None:
         self._write({key: value}, "code")
@@ -308,20 +313,19 @@ class Config:
         detail: str | None,
         lock: str | None,
     ) -> None:
-        """Apply accepted leaves and send one revision for each to the store."""
+        """Store a revision per accepted leaf, then apply them (a finished run's sink raises)."""
         if source == "code" and detail is None:
             detail = _caller_detail()
         step = self._step_of() if self._step_of is not None else None
         now = time.time()
-        revisions: list[Revision] = []
+        revisions = [(revision_key(p, d), v, source, detail, step, now) for p, d, v in accepted]
+        if self._sink is not None:
+            self._sink(revisions)
         for path, dotted, value in accepted:
             self._assign(path, value)
-            revisions.append((revision_key(path, dotted), value, source, detail, step, now))
             if lock is not None:
                 self._locked[dotted] = lock
         self._revisions.extend(revisions)
-        if self._sink is not None:
-            self._sink(revisions)
 
     def _check_changes(
         self, changes: list[tuple[str, Any, Any]], allow_val_change: bool | None

@@ -50,6 +50,20 @@ class _Proxy:
 
     __hash__ = None  # type: ignore[assignment]
 
+    # copies: the proxy is one module-level object; a deep copy is the current run's (a
+    # detached snapshot, see runcard._copies), or the proxy itself before any run
+    def __copy__(self) -> _Proxy:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        import copy
+
+        run = _state.get_run()
+        return self if run is None else copy.deepcopy(getattr(run, self._what), memo)
+
+    def __reduce__(self) -> str:
+        return self._what  # pickled by reference: runcard._proxies.config / .summary
+
     def __repr__(self) -> str:
         run = _state.get_run()
         return (

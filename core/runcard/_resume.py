@@ -31,7 +31,8 @@ def continue_stored_run(
     """Reopen the stored run `existing` (a `Store.find_run` row) unless `resume` forbids it:
     its pk, the step its history continues at, its config with this init()'s revisions
     replayed over it, and the revisions that changed something. Its summary is loaded into
-    `summary`, and its name into `identity`."""
+    `summary`, and its name, and its tags, notes and group where this init() gives none, into
+    `identity`."""
     if resume in (None, False, "never"):
         store.close()
         raise UsageError(
@@ -43,6 +44,10 @@ def continue_stored_run(
     last_step = store.last_step(pk)
     step = 0 if last_step is None else last_step + 1
     identity["name"] = existing["name"]
+    for field, column in (("tags", "tags"), ("notes", "notes"), ("group", "group_name")):
+        if not identity[field]:  # what this init() gives wins (and is stored, see _session)
+            stored = existing[column]
+            identity[field] = tuple(stored) if field == "tags" else stored
     resumed = Config(allow_val_change=allow_val_change)
     resumed._load(loads(existing["config"]))
     resumed._descriptions.update(loads(existing["descriptions"]))

@@ -7,16 +7,19 @@ from time import time as _now
 
 from runcard import _settings, _state
 from runcard._config import Config
+from runcard._config_static import ConfigStatic, run_url
+from runcard._copies import run_reduce, same_object
 from runcard._define_metric import parse as parse_definition
 from runcard._errors import UsageError
 from runcard._history_buffer import History
 from runcard._process import process
-from runcard._store._fields import END_STATES
+from runcard._store import _fields
 from runcard._summary import Summary
 from runcard._writer import MAX_QUEUED
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from types import TracebackType
     from typing import Any
 
@@ -55,16 +58,18 @@ class Run:
         writer: Writer | None = None,
         pusher: Pusher | None = None,
         step: int = 0,
+        resumed: bool = False,
     ) -> None:
         self.id = id
-        self.name = name
+        self._name = name
         self.entity = entity
         self.project = project
         self.group = group
         self.job_type = job_type
-        self.tags = tags
-        self.notes = notes
+        self._tags = tags
+        self._notes = notes
         self.mode = mode
+        self.resumed = resumed  # init() continued a stored run
         self.config = config
         self.summary = summary
         self._root = root
@@ -77,6 +82,7 @@ class Run:
         self._row_open = False
         self._row_by_step = False
         self._finished = False
+        self._beside = False  # started by init(reinit="create_new"): never the current run
         self._history = history
         self._entries = history.queue
         self._make_room = writer.make_room if writer is not None else history.process
@@ -93,11 +99,75 @@ class Run:
     def path(self) -> str:
         return f"{self.entity}/{self.project}/{self.id}"
 
+    def project_name(self) -> str:
+        return self.project
+
+    @property
+    def offline(self) -> bool:
+        return self.mode == "offline"
+
+    @property
+    def url(self) -> str | None:
+        """The run's page on the team server it is copied to (RUNCARD_URL); None otherwise:
+        a local `runcard ui` has no address known to the run."""
+        return run_url(self)
+
+    @property
+    def config_static(self) -> ConfigStatic:
+        return ConfigStatic(self.config.as_dict())
+
+    # name, notes and tags: set during the run, stored with it (as an Api edit would)
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self._name = self._edit("name", value)
+
+    @property
+    def notes(self) -> str | None:
+        return self._notes
+
+    @notes.setter
+    def notes(self, value: str | None) -> None:
+        self._notes = self._edit("notes", value)
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return self._tags
+
+    @tags.setter
+    def tags(self, value: Iterable[str]) -> None:
+        if isinstance(value, str) or not hasattr(value, "__iter__"):
+            raise UsageError(f"run.tags takes a list of strings, not {value!r}")
+        self._tags = tuple(self._edit("tags", list(value)))
+
+    def _edit(self, field: str, value: Any) -> Any:
+        if self._finished:
+            raise UsageError(
+                f"run {self.path} is finished: set its {field} with "
+                f"runcard.Api().run({self.path!r}), then .update()"
+            )
+        try:
+            _fields.check_edit({field: value})
+        except UsageError as exc:
+            raise UsageError(f"run.{field}: {exc}") from None
+        if self._writer is not None:
+            self._writer.put_fields({field: value})
+        return value
+
     @property
     def dir(self) -> str:
         """A directory for this run's files, under the store's directory (for a PostgreSQL
-        store, under ~/.runcard), made on first use."""
+        store, under ~/.runcard), made on first use; for a disabled run, a scratch folder in
+        the system's temp directory, so that a disabled run writes nothing beside the store."""
         if self._dir is None:
+            if self.disabled:
+                import tempfile
+
+                self._dir = tempfile.mkdtemp(prefix=f"runcard-disabled-{self.id}-")
+                return self._dir
             path = os.path.join(_settings.files_root(self._root), "runs", self.id)
             os.makedirs(path, exist_ok=True)
             self._dir = path
@@ -217,8 +287,8 @@ class Run:
         """
         if state is None:
             state = "failed" if exit_code else "finished"
-        elif state not in END_STATES:
-            raise ValueError(f"finish(state={state!r}): use one of {', '.join(END_STATES)}")
+        elif state not in _fields.END_STATES:
+            raise ValueError(f"finish(state={state!r}): use one of {', '.join(_fields.END_STATES)}")
         if self._finished:
             return
         self._commit()
@@ -244,6 +314,11 @@ class Run:
             f"run {self.path} is finished: edit it with runcard.Api().run({self.path!r}), "
             "change .config or .summary, then .update()"
         )
+
+    # copies: see runcard._copies
+    __copy__ = same_object
+    __deepcopy__ = same_object
+    __reduce__ = run_reduce
 
     def __enter__(self) -> Run:
         return self

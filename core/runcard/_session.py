@@ -60,13 +60,17 @@ def init(
 ) -> Run:
     """Start a run and make it current. See the README for every argument.
 
-    With a run already live, `reinit="finish_previous"` (the default) finishes it first and
-    says so in the log; `reinit="return_previous"` returns it instead, with this call's
-    `config` merged into it (what framework adapters that start runs rely on, see `setup`).
+    With a run already live, `reinit="finish_previous"` (the default, or True) finishes it
+    first and says so in the log; `reinit="return_previous"` (or False) returns it instead,
+    with this call's `config` merged into it (what framework adapters that start runs rely on,
+    see `setup`); `reinit="create_new"` starts a run beside it and, as wandb does, leaves the
+    current run (`runcard.run`, `runcard.log`, ...) as it was: log to the returned Run itself.
     """
     policy = _reinit_policy(reinit)
     previous = _state.current_run.get()
     if previous is not None and previous._finished:
+        previous = None
+    if policy == "create_new":
         previous = None
     if previous is not None and policy == "return_previous":
         _warn_ignored(previous, project=project, entity=entity, name=name, id=id, group=group)
@@ -117,9 +121,8 @@ def init(
         _fields.check_new(identity)
     except UsageError as exc:
         raise UsageError(f"init(): {exc}") from None
-    if previous is not None:  # only now: a failing init() leaves the current run alone
-        _logger().warning("runcard: init() finishes the current run %s first", previous.path)
-        previous.finish()
+    if policy == "finish_previous":  # only now: a failing init() leaves the live runs alone
+        _finish_previous(previous)
     summary = Summary()
     if mode == "disabled":
         identity["name"] = name or f"{name_stem()}-0"
@@ -130,7 +133,7 @@ def init(
         run = _stored_run(
             identity, config_obj, collected, summary, resume, allow_val_change, given_id=bool(id)
         )
-    _make_current(run)
+    _make_current(run, current=policy != "create_new")
     return run
 
 
@@ -160,6 +163,7 @@ def _stored_run(
         else:
             identity["name"] = fields["name"]  # create_run numbers a run given no name
     step = 0
+    given = {f: identity[f] for f in ("tags", "notes", "group") if identity[f]}
     if existing is not None:
         pk, step, config, revisions = continue_stored_run(
             store,
@@ -190,12 +194,23 @@ def _stored_run(
         writer=writer,
         pusher=_start_pusher(client, identity),
         step=step,
+        resumed=existing is not None,
     )
+    if existing is not None and given:  # a continued run takes this init()'s tags, notes, group
+        writer.put_fields({f: list(v) if f == "tags" else v for f, v in given.items()})
     if revisions:
         writer.put_config(revisions)
     start = script_dir()
     writer.put_host(lambda: process.git_facts_of(start))
     return run
+
+
+def _finish_previous(previous: Run | None) -> None:
+    """Finish the current run and, as wandb does, the reinit="create_new" runs beside it."""
+    beside = [run for run in process.live_runs if run._beside]
+    for run in [previous, *beside] if previous is not None else beside:
+        _logger().warning("runcard: init() finishes the live run %s first", run.path)
+        run.finish()
 
 
 def _server_client(identity: dict[str, Any]) -> Any:
@@ -215,7 +230,7 @@ def _start_pusher(client: Any, identity: dict[str, Any]) -> Any:
     return Pusher(identity["root"], client, identity["entity"], identity["project"], identity["id"])
 
 
-REINIT_POLICIES = ("finish_previous", "return_previous")
+REINIT_POLICIES = ("finish_previous", "return_previous", "create_new")
 
 
 def _warn_ignored(previous: Run, **identity: str | None) -> None:
@@ -239,6 +254,8 @@ def _reinit_policy(reinit: bool | str | None) -> str:
         return process.reinit_default
     if reinit is True:
         return "finish_previous"
+    if reinit is False:
+        return "return_previous"
     if reinit in REINIT_POLICIES:
         return str(reinit)
     raise UsageError(f"init(reinit={reinit!r}): use one of {', '.join(REINIT_POLICIES)}")
@@ -292,8 +309,12 @@ _PROJECT_FORBIDDEN = "/\\#?%:"
 _PROJECT_MAX = 128
 
 
-def _make_current(run: Run) -> None:
-    _state.current_run.set(run)
+def _make_current(run: Run, current: bool) -> None:
+    """Register a live run; `current`: it becomes this context's current run (not so for
+    reinit="create_new", whose run is only reached through its Run object)."""
+    run._beside = not current
+    if current:
+        _state.current_run.set(run)
     process.add_live_run(run)
 
 

@@ -18,10 +18,13 @@ current_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar(
 
 
 def get_run() -> Run | None:
-    """The current run; in a thread that never called `init()`, the newest live run."""
+    """The current run; in a thread that never called `init()`, the newest live run that an
+    `init()` made current (a `reinit="create_new"` run never is)."""
     run = current_run.get()
-    if run is None and process.live_runs:
-        return process.live_runs[-1]
+    if run is None:
+        for live in reversed(process.live_runs):
+            if not live._beside:
+                return live
     return run
 
 

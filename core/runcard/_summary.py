@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from runcard._copies import same_object, summary_deepcopy, summary_reduce
 from runcard._metrics import metric_value, storable
 from runcard._store._base import REMOVED
 
@@ -115,6 +116,11 @@ class Summary:
 
     def _load(self, values: dict[str, Any]) -> None:
         self._values.update(values)
+
+    # copies: see runcard._copies
+    __copy__ = same_object
+    __deepcopy__ = summary_deepcopy
+    __reduce__ = summary_reduce
 
 
 Mapping.register(Summary)  # a mapping as wandb's is; its keys() and items() return lists

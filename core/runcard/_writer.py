@@ -41,7 +41,7 @@ LONGEST_WAIT_SECONDS = 86_400.0
 # oldest rows past them are dropped
 MAX_UNSTORED_VALUES = 2**17
 
-SUMMARY, DESCRIPTIONS, HOST = range(3)
+SUMMARY, DESCRIPTIONS, HOST, FIELDS = range(4)
 
 
 class Writer:
@@ -81,6 +81,12 @@ class Writer:
 
     def put_descriptions(self, descriptions: dict[str, str]) -> None:
         self._queue.append((DESCRIPTIONS, descriptions))
+        self._wake_if_asleep()
+
+    def put_fields(self, fields: dict[str, Any]) -> None:
+        """Run fields set during the run (`run.name`, `.notes`, `.tags`), as an Api edit takes
+        them."""
+        self._queue.append((FIELDS, fields))
         self._wake_if_asleep()
 
     def put_host(self, facts: Any) -> None:
@@ -212,7 +218,10 @@ class Writer:
                 batch.summary = _user_wins(summary, batch.summary)
                 if closing:  # the run's end state goes in the same transaction
                     self._end(batch, self._loss(writing_the_rest=True))
+                fields = _fields(pending)
                 try:
+                    if fields:  # first: retried with the batch when the batch fails
+                        self._store.edit_run(self._run_pk, fields, [], [])
                     self._store.write_batch(self._run_pk, batch, heartbeat=beat)
                 except Exception as exc:  # the store is unusable for now: keep what fits
                     history.restore_summary(summary)
@@ -305,6 +314,14 @@ class _Doorbell:
 
     def clear(self) -> None:
         self._lock.acquire(blocking=False)
+
+
+def _fields(pending: list[tuple[int, Any]]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for kind, item in pending:
+        if kind == FIELDS:
+            fields.update(item)
+    return fields
 
 
 def _batch(pending: list[tuple[int, Any]]) -> Batch:

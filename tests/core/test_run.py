@@ -218,7 +218,7 @@ def test_reinit_return_previous_merges_the_config_into_the_live_run() -> None:
     assert saved.config == {"lr": 0.1, "model": {"depth": 2, "width": 4}, "batch": 32}
     assert saved.provenance()["batch"][0]["source"] == "init"
     with pytest.raises(runcard.UsageError, match="reinit"):
-        runcard.init(project="p", reinit="create_new")
+        runcard.init(project="p", reinit="start_over")
 
 
 def test_a_failing_init_leaves_the_live_run_alone(tmp_path: Path) -> None:
