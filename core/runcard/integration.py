@@ -23,10 +23,9 @@ skeleton, and a new one starts from these functions:
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
-
 import logging
 import tempfile
+from collections.abc import Mapping
 
 from runcard import _api, _errors, _names, _process, _session, _settings, _state
 
@@ -112,7 +111,10 @@ def finish_run(run: Run, exit_code: int | None = None) -> None:
         run.finish(exit_code=exit_code)
     except (_errors.StoreError, OSError) as exc:
         logging.getLogger("runcard").warning(
-            "runcard: run %s could not be stored in full (%s: %s)", run.path, type(exc).__name__, exc
+            "runcard: run %s could not be stored in full (%s: %s)",
+            run.path,
+            type(exc).__name__,
+            exc,
         )
 
 

@@ -148,7 +148,9 @@ def test_on_other_ranks_experiment_is_lightnings_dummy_experiment(
 def test_fit_then_test_then_a_second_fit_continue_one_run(tmp_path: Path, api: runcard.Api) -> None:
     logger = RuncardLogger(project="tiny")
     trainer = fit("lightning.pytorch", logger, tmp_path)
-    trainer.test(trainer.lightning_module, datamodule=classes("lightning.pytorch")[1](data=DEFAULT_DATA))
+    trainer.test(
+        trainer.lightning_module, datamodule=classes("lightning.pytorch")[1](data=DEFAULT_DATA)
+    )
     fit("lightning.pytorch", logger, tmp_path)
     [run] = api.runs()
     assert run.state == "finished"
