@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
+import subprocess
+import sys
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -144,3 +148,40 @@ def test_a_store_that_cannot_be_written_warns_and_the_fit_goes_on(
     assert loss[0] >= 0
     assert "could not start a run" in caplog.text
     assert callback.run is not None and callback.run.disabled
+
+
+def test_a_disk_that_fills_during_the_fit_warns_and_the_script_completes(
+    subprocess_env: dict[str, str],
+) -> None:
+    # RLIMIT_FSIZE in the child makes every write past the limit fail as on a full disk
+    code = textwrap.dedent(
+        """
+        import resource, signal
+        import keras, numpy as np
+        from runcard_keras import RuncardCallback
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+        class FillDisk(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                if epoch == 0:
+                    resource.setrlimit(resource.RLIMIT_FSIZE, (1, resource.RLIM_INFINITY))
+
+        x = np.random.default_rng(0).normal(size=(16, 3)).astype("float32")
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        model.compile(optimizer="sgd", loss="mse")
+        history = model.fit(x, x[:, :1], epochs=3, verbose=0,
+                            callbacks=[FillDisk(), RuncardCallback(project="full")])
+        print("epochs", len(history.history["loss"]))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, **subprocess_env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "epochs 3" in done.stdout
+    assert "could not be stored in full" in done.stderr, done.stderr
