@@ -10,6 +10,10 @@ skeleton, and a new one starts from these functions:
   built, not when its first run starts (after an epoch, say);
 - `run_to_record`: the run a hook records into: the one given, else the active one, else a
   new one the adapter owns (and finishes);
+- `finish_run`: `run.finish()` that warns, not raises, on a store problem;
+- `start_run`: a run of the adapter's own, beside any other live run (`reinit="create_new"`),
+  or the live run when `runcard.setup(reinit="return_previous")` is in force; a store that
+  cannot be written gives a disabled run and a warning, never an error in the training job;
 - `new_run_id`, `default_project`: a run's id and project known before the run starts (a
   Lightning logger names checkpoint folders with them, on every rank);
 - `flatten`: nested dicts as dotted keys, as a summary shows them;
@@ -20,9 +24,11 @@ skeleton, and a new one starts from these functions:
 from __future__ import annotations
 
 import inspect
+import logging
+import tempfile
 from collections.abc import Mapping
 
-from runcard import _api, _names, _session, _settings, _state
+from runcard import _api, _errors, _names, _process, _session, _settings, _state
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -33,9 +39,12 @@ if TYPE_CHECKING:
 __all__ = [
     "check_init_arguments",
     "default_project",
+    "finish_run",
     "flatten",
+    "live_run",
     "new_run_id",
     "run_to_record",
+    "start_run",
     "update_finished_summary",
 ]
 
@@ -67,7 +76,56 @@ def run_to_record(run: Run | None = None, **init_kwargs: Any) -> tuple[Run, bool
     active = _state.get_run()
     if active is not None:
         return active, False
-    return _session.init(**init_kwargs), True
+    return start_run(**init_kwargs), True
+
+
+def start_run(**init_kwargs: Any) -> Run:
+    """`runcard.init(**init_kwargs)` for an adapter's own run: with `reinit="create_new"`, so
+    that two adapters (two Lightning loggers in one Trainer, a logger beside the user's run)
+    each get a live run; but when `runcard.setup(reinit="return_previous")` is in force (a
+    Hydra job's run) and a run is live, that run is returned, as `init()` does then.
+
+    A store problem (a read-only folder, a locked or full database) must not stop training:
+    it is logged as a warning and the run is a disabled one, which records nothing."""
+    joining = _process.process.reinit_default == "return_previous" and _state.get_run()
+    kwargs = {"reinit": "create_new", **init_kwargs}
+    if joining and "reinit" not in init_kwargs:
+        del kwargs["reinit"]
+    try:
+        return _session.init(**kwargs)
+    except (_errors.StoreError, OSError) as exc:
+        logging.getLogger("runcard").warning(
+            "runcard: could not start a run (%s: %s); training goes on, recording nothing",
+            type(exc).__name__,
+            exc,
+        )
+        # a disabled run's folder (`run.dir`, for the framework's files) in a temporary one
+        kwargs.update(mode="disabled", dir=tempfile.mkdtemp(prefix="runcard-disabled-"))
+        kwargs.pop("resume", None)
+        return _session.init(**kwargs)
+
+
+def finish_run(run: Run, exit_code: int | None = None) -> None:
+    """`run.finish(exit_code)` for an adapter's hook: a store problem at the end (values that
+    could not be stored, a full disk) is logged as a warning, and the training job goes on."""
+    try:
+        run.finish(exit_code=exit_code)
+    except (_errors.StoreError, OSError) as exc:
+        logging.getLogger("runcard").warning(
+            "runcard: run %s could not be stored in full (%s: %s)",
+            run.path,
+            type(exc).__name__,
+            exc,
+        )
+
+
+def live_run(path: str) -> Run | None:
+    """The live run of this process stored at `path` ("entity/project/id"), if any: for an
+    adapter object copied (pickled, deep-copied) in the process that holds its run."""
+    for run in _process.process.live_runs:
+        if run.path == path and not run._finished:
+            return run
+    return None
 
 
 def new_run_id() -> str:

@@ -52,8 +52,14 @@ def capture(config: DictConfig) -> JobCapture:
     """Read a job's config as `Callback.on_job_start` receives it (with the `hydra` node)."""
     hydra_cfg = config.hydra
     task_config = _task_config(config)
-    multirun = str(_select(hydra_cfg, "mode")) in ("MULTIRUN", "RunMode.MULTIRUN")
-    all_choices = _plain(_select(hydra_cfg, "runtime.choices")) or {}
+    # what the job carries, not hydra.mode: Hydra's Python API (`Hydra.multirun()`, used by
+    # its launcher test suites and hydra-zen) leaves the mode unset, but every launcher gives
+    # each multirun job its number
+    multirun = select(hydra_cfg, "job.num") is not None or str(select(hydra_cfg, "mode")) in (
+        "MULTIRUN",
+        "RunMode.MULTIRUN",
+    )
+    all_choices = _plain(select(hydra_cfg, "runtime.choices")) or {}
     choices = {
         str(group): choice
         for group, choice in all_choices.items()
@@ -62,12 +68,12 @@ def capture(config: DictConfig) -> JobCapture:
     # as typed: an override such as `x='${y}'` must not be resolved here
     task_overrides = [str(o) for o in _raw(hydra_cfg, "overrides", "task") or []]
     overrides = parse_overrides(task_overrides, set(map(str, all_choices)))
-    job_num = _select(hydra_cfg, "job.num") if multirun else None
-    job_id = _select(hydra_cfg, "job.id") if multirun else None
-    sweep_dir = _select(hydra_cfg, "sweep.dir") if multirun else None
-    job_name = str(_select(hydra_cfg, "job.name") or "")
+    job_num = select(hydra_cfg, "job.num") if multirun else None
+    job_id = select(hydra_cfg, "job.id") if multirun else None
+    sweep_dir = select(hydra_cfg, "sweep.dir") if multirun else None
+    job_name = str(select(hydra_cfg, "job.name") or "")
     override_dirname = str(_raw(hydra_cfg, "job", "override_dirname") or "")
-    config_name = _select(hydra_cfg, "job.config_name")
+    config_name = select(hydra_cfg, "job.config_name")
 
     job: dict[str, Any] = {"name": job_name}
     if config_name is not None:
@@ -79,7 +85,7 @@ def capture(config: DictConfig) -> JobCapture:
     facts: dict[str, Any] = {
         "mode": "MULTIRUN" if multirun else "RUN",
         "job": job,
-        "runtime": {"output_dir": _select(hydra_cfg, "runtime.output_dir"), "choices": choices},
+        "runtime": {"output_dir": select(hydra_cfg, "runtime.output_dir"), "choices": choices},
         "overrides": {"task": task_overrides},
     }
     if sweep_dir is not None:
@@ -110,7 +116,7 @@ def _task_config(config: DictConfig) -> DictConfig:
     return task
 
 
-def _select(node: DictConfig, key: str) -> Any:
+def select(node: DictConfig, key: str) -> Any:
     """A value under `node`, or None where it is missing (`???`) or does not resolve."""
     try:
         return OmegaConf.select(node, key, default=None, throw_on_missing=False)

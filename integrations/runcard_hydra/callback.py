@@ -30,6 +30,7 @@ logger = logging.getLogger("runcard.hydra")
 
 # Where the unresolved config goes, under `run.dir` (Hydra's own `.hydra/` files, copied).
 FILES_DIR = "hydra"
+ENV_DIR = "RUNCARD_DIR"  # runcard's store folder
 
 
 class RuncardCallback(Callback):
@@ -101,7 +102,10 @@ class RuncardCallback(Callback):
         Runs where the job runs (in the launcher's worker for remote launchers)."""
         self._end_run(exit_code=1, why="its job never reached on_job_end")
         job = _capture.capture(config)
-        run = runcard.init(
+        # the job's run is the current run (the task's runcard.init() and runcard.log() reach
+        # it), so not reinit="create_new"; a store problem gives a disabled run and a warning,
+        # and the job goes on
+        run = integration.start_run(
             project=self.project,
             entity=self.entity,
             name=self._run_name(job),
@@ -109,7 +113,7 @@ class RuncardCallback(Callback):
             job_type=self.job_type,
             tags=self.tags,
             notes=self.notes,
-            dir=self.dir,
+            dir=self._store_dir(config),
             mode=self.mode,
             reinit="finish_previous",
             **self.init_kwargs,
@@ -144,7 +148,19 @@ class RuncardCallback(Callback):
         if run is not None:
             if why is not None:
                 logger.warning("runcard: finishing run %s as failed: %s", run.path, why)
-            run.finish(exit_code=exit_code)
+            integration.finish_run(run, exit_code=exit_code)
+
+    def _store_dir(self, config: DictConfig) -> str | None:
+        """`dir`, else a relative $RUNCARD_DIR made absolute against the directory Hydra was
+        started in: with `hydra.job.chdir=True` the job runs in its output directory, where a
+        relative store would give each job a store of its own."""
+        if self.dir is not None:
+            return self.dir
+        env = os.environ.get(ENV_DIR)
+        if not env or os.path.isabs(os.path.expanduser(env)):
+            return None
+        started_in = _capture.select(config.hydra, "runtime.cwd") or os.getcwd()
+        return os.path.join(str(started_in), env)
 
     def _run_name(self, job: _capture.JobCapture) -> str | None:
         if not self.name:

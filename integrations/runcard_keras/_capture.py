@@ -189,9 +189,10 @@ def learning_rate(model: Any) -> float | None:
 
 
 def scalars(logs: dict[str, Any] | None, warned: set[str]) -> dict[str, Any]:
-    """Keras logs as runcard metrics. Keras has turned tensors into floats already; a value
-    it could not (an array-valued metric) is logged element by element as `name.i`, a
-    non-numeric one is left out."""
+    """Keras logs as runcard metrics. Keras has turned tensors into floats already; a numpy or
+    tensor scalar keeps its kind (an int stays an int); a value Keras could not turn into a
+    float (an array-valued metric) is logged element by element as `name.i`; a non-numeric
+    one is left out."""
     row: dict[str, Any] = {}
     for key, value in (logs or {}).items():
         if type(value) in (float, int):
@@ -200,14 +201,16 @@ def scalars(logs: dict[str, Any] | None, warned: set[str]) -> dict[str, Any]:
         import numpy as np
 
         try:
-            array = np.asarray(value, dtype=float)
-        except (TypeError, ValueError):
+            array = np.asarray(value)
+        except (TypeError, ValueError, RuntimeError):
+            array = np.asarray(None)
+        if array.dtype.kind not in "biuf":
             _warn_once(warned, key, "is not a number")
             continue
         if array.size == 1:
-            row[key] = float(array.reshape(-1)[0])
+            row[key] = array.reshape(-1)[0].item()  # a Python bool, int or float
         elif array.size <= MAX_METRIC_ELEMENTS:
-            row[key] = {str(i): float(v) for i, v in enumerate(array.reshape(-1))}
+            row[key] = {str(i): v.item() for i, v in enumerate(array.reshape(-1))}
         else:
             _warn_once(warned, key, f"has {array.size} elements")
     return row

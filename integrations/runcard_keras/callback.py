@@ -143,6 +143,21 @@ class RuncardCallback(_Callback):
         self._batches_in_epoch = 0
         self._last_batch_log = 0
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> RuncardCallback:
+        """A copy (KerasTuner and sklearn-style wrappers clone callbacks) shares the runs and
+        the model, which are not copied; a copy made during a loop records into that loop's
+        run but never finishes it: the original does. Its next fit starts its own run, as
+        any fit does."""
+        import copy
+
+        twin = type(self).__new__(type(self))
+        memo[id(self)] = twin
+        shared = {"_given_run", "_run", "_model", "model"}
+        for key, value in self.__dict__.items():
+            twin.__dict__[key] = value if key in shared else copy.deepcopy(value, memo)
+        twin._owned = False
+        return twin
+
     # -- the run ---------------------------------------------------------------------------
     @property
     def run(self) -> runcard.Run | None:
@@ -172,7 +187,7 @@ class RuncardCallback(_Callback):
         if self._owned and not self._closed and run is not None:
             atexit.unregister(self._fail_open_loop)
             self._closed = True
-            run.finish(exit_code=1 if failed else None)
+            integration.finish_run(run, exit_code=1 if failed else None)
 
     def _fail_open_loop(self) -> None:
         """At interpreter exit (before runcard's own hook, which would record "finished"): a

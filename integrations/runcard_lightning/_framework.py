@@ -18,12 +18,13 @@ _PACKAGES = (
 )
 
 
-def _find() -> tuple[tuple[type, ...], tuple[Any, ...]]:
+def _find() -> tuple[tuple[type, ...], tuple[Any, ...], tuple[type, ...]]:
     import importlib
     import importlib.util
 
     bases: list[type] = []
     rank_utilities: list[Any] = []
+    dummies: list[type] = []
     for package, loggers_module, utilities_module in _PACKAGES:
         if importlib.util.find_spec(package) is None:
             continue
@@ -31,6 +32,7 @@ def _find() -> tuple[tuple[type, ...], tuple[Any, ...]]:
         loggers = importlib.import_module(loggers_module)
         utilities = importlib.import_module(utilities_module)
         bases.append(loggers.Logger)
+        dummies.append(importlib.import_module(f"{loggers_module}.logger").DummyExperiment)
         if utilities.rank_zero_only not in rank_utilities:  # today both share lightning_utilities'
             rank_utilities.append(utilities.rank_zero_only)
     if not bases:
@@ -38,10 +40,12 @@ def _find() -> tuple[tuple[type, ...], tuple[Any, ...]]:
             "runcard_lightning needs PyTorch Lightning (the `lightning` or `pytorch_lightning` "
             f"package), which is not installed: {INSTALL_HINT}"
         )
-    return tuple(bases), tuple(rank_utilities)
+    return tuple(bases), tuple(rank_utilities), tuple(dummies)
 
 
-LOGGER_BASES, _RANK_ZERO_ONLY = _find()
+# DUMMY_EXPERIMENTS: the class of what Lightning's own loggers give as `experiment` on ranks
+# other than zero, per package
+LOGGER_BASES, _RANK_ZERO_ONLY, DUMMY_EXPERIMENTS = _find()
 
 
 def global_rank() -> int:

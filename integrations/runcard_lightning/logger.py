@@ -12,7 +12,8 @@ from typing_extensions import override
 
 import runcard
 from runcard import integration
-from runcard_lightning._framework import LOGGER_BASES, global_rank
+from runcard_lightning import _sanitize
+from runcard_lightning._framework import DUMMY_EXPERIMENTS, LOGGER_BASES, global_rank
 
 if TYPE_CHECKING:
     from argparse import Namespace
@@ -66,7 +67,8 @@ class RuncardLogger(*LOGGER_BASES):  # type: ignore[misc]
     Args:
         project, name, id, tags, dir: passed to `runcard.init()` (`name` is the run's name;
             Lightning's `logger.name` property is the project, as with Lightning's W&B logger).
-            `dir` is also `save_dir`, where checkpoints go (`dir/<project>/<run id>/`).
+            `dir` (or `save_dir`, as Lightning's loggers call it) is also where checkpoints go
+            (`dir/<project>/<run id>/`); with neither, `save_dir` is the run's own folder.
         run: log into this existing run instead of starting one; the logger never finishes it.
         prefix: put before every metric name, joined with "-" as Lightning's loggers do.
         **init_kwargs: any other `runcard.init()` argument (entity, group, job_type, notes,
@@ -95,10 +97,17 @@ class RuncardLogger(*LOGGER_BASES):  # type: ignore[misc]
         tags: Iterable[str] | None = None,
         dir: str | os.PathLike[str] | None = None,
         prefix: str = "",
+        save_dir: str | os.PathLike[str] | None = None,
         **init_kwargs: Any,
     ) -> None:
         super().__init__()
         integration.check_init_arguments(init_kwargs, "RuncardLogger()")
+        if save_dir is not None and dir is not None and os.fspath(save_dir) != os.fspath(dir):
+            raise ValueError(
+                f"RuncardLogger(dir={os.fspath(dir)!r}, save_dir={os.fspath(save_dir)!r}): "
+                "they name the same folder; give one"
+            )
+        dir = dir if dir is not None else save_dir
         given = {"project": project, "name": name, "id": id, "tags": tags, "dir": dir}
         given.update(init_kwargs)
         init_args = {k: v for k, v in given.items() if v is not None}
@@ -139,9 +148,9 @@ class RuncardLogger(*LOGGER_BASES):  # type: ignore[misc]
 
     # -- the run -----------------------------------------------------------------------------
     @property
-    def experiment(self) -> runcard.Run | _NoRun:
-        """The runcard run, started on first use; on ranks other than zero, a stand-in that
-        accepts every call and does nothing."""
+    def experiment(self) -> Any:
+        """The runcard run, started on first use; on ranks other than zero, a Lightning
+        `DummyExperiment`, as Lightning's own loggers give there (see `_NoRun`)."""
         if global_rank() != 0:
             return _NoRun()
         if self._run is None or self._finished:
@@ -150,13 +159,15 @@ class RuncardLogger(*LOGGER_BASES):  # type: ignore[misc]
         return self._run
 
     def _start(self) -> runcard.Run:
-        current = runcard.run
-        if current is not None and current.path == self._path:
+        current = None if self._path is None else integration.live_run(self._path)
+        if current is not None:
             return current  # an unpickled copy in the process that holds the run
         kwargs = {**self._init_args, "id": self._id}
         if self._continue_stored and kwargs.get("resume") in (None, False, "never"):
             kwargs["resume"] = "allow"  # after finalize(), or in a copy made by pickling
-        run = runcard.init(**kwargs)
+        # a run of its own beside any other (another logger's, the user's); the live run
+        # under runcard.setup(reinit="return_previous"); a disabled one if the store fails
+        run = integration.start_run(**kwargs)
         if run.id != self._id:
             # init() joined a run that is already live (runcard.setup(reinit="return_previous"):
             # a Hydra job's run, say): log into it, and leave its end to whoever started it
@@ -184,9 +195,12 @@ class RuncardLogger(*LOGGER_BASES):  # type: ignore[misc]
     @property
     @override
     def save_dir(self) -> str | None:
-        """The `dir` given to the logger, else None (Lightning then uses `default_root_dir`)."""
+        """The `dir` (or `save_dir`) given to the logger; else the run's folder (`run.dir`,
+        so `trainer.log_dir` is that folder), None on ranks other than zero."""
         dir = self._init_args.get("dir")
-        return None if dir is None else str(dir)
+        if dir is not None:
+            return str(dir)
+        return self.log_dir
 
     @property
     @override
@@ -209,7 +223,7 @@ class RuncardLogger(*LOGGER_BASES):  # type: ignore[misc]
         policy (by default: applied, and warned about once per key)."""
         if params is None:
             return
-        self.experiment.config.update(params, source="lightning")
+        self.experiment.config.update(_sanitize.hparams(params), source="lightning")
 
     @override
     @_on_rank_zero
@@ -241,10 +255,8 @@ class RuncardLogger(*LOGGER_BASES):  # type: ignore[misc]
     @_on_rank_zero
     def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
         """One history row per Lightning step: values logged at the same step share a row."""
-        if self._prefix:
-            metrics = {f"{self._prefix}{_PREFIX_JOIN}{k}": v for k, v in metrics.items()}
-        elif not isinstance(metrics, dict):
-            metrics = dict(metrics)
+        prefix = f"{self._prefix}{_PREFIX_JOIN}" if self._prefix else ""
+        metrics = {f"{prefix}{k}": _sanitize.metric(v) for k, v in metrics.items()}
         run = self._run if self._run is not None and not self._finished else self.experiment
         run.log(metrics, step=None if step is None else int(step))  # run.log keeps no reference
 
@@ -271,7 +283,7 @@ class RuncardLogger(*LOGGER_BASES):  # type: ignore[misc]
         if run is None or self._finished or not self._owns_run:
             return
         self._finished = True
-        run.finish(exit_code=_exit_code(status))
+        integration.finish_run(run, exit_code=_exit_code(status))
 
     # -- pickling (DDP spawn) ----------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
@@ -284,17 +296,20 @@ class RuncardLogger(*LOGGER_BASES):  # type: ignore[misc]
         return f"<RuncardLogger {self._path or self.name + '/' + self._id}>"
 
 
-class _NoRun:
-    """What `experiment` gives on ranks other than zero: every attribute read, call, item read
-    and item write is accepted and does nothing, so user code needs no rank checks."""
+class _NoRun(*DUMMY_EXPERIMENTS):  # type: ignore[misc]
+    """`experiment` on ranks other than zero: a Lightning `DummyExperiment` (of each installed
+    package, for Lightning's isinstance checks), so any attribute is a callable that does
+    nothing and returns None, and items can be read and written. Beyond Lightning's, attribute
+    chains do nothing too (`experiment.config.update(...)`, `experiment.summary["k"] = v`), so
+    code written for rank zero needs no rank checks."""
 
     def __getattr__(self, name: str) -> _NoRun:
         if name.startswith("__"):
             raise AttributeError(name)
-        return self
+        return _NoRun()
 
-    def __call__(self, *args: Any, **kwargs: Any) -> _NoRun:
-        return self
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        return None
 
     def __getitem__(self, key: Any) -> _NoRun:
         return self

@@ -196,7 +196,9 @@ def test_checkpoint_paths_are_recorded_in_the_summary(tmp_path: Path, api: runca
     summary = only_run(api).summary
     best = Path(summary["checkpoint.best_model_path"])
     assert best.is_file()
-    assert best.parent == tmp_path / "tiny" / logger.version / "checkpoints"
+    # no dir given: save_dir is the run's folder, and checkpoints go under it
+    run_dir = Path(logger.experiment.dir)
+    assert best.parent == run_dir / "tiny" / logger.version / "checkpoints"
     assert Path(summary["checkpoint.last_model_path"]).name == "last.ckpt"
     assert summary["checkpoint.best_model_score"] == pytest.approx(
         float(checkpoint.best_model_score)
@@ -307,12 +309,12 @@ def test_the_run_starts_on_first_use_and_the_logger_reports_name_version_and_dir
     assert not store_dir.exists()  # constructing stores nothing
     assert logger.name == "tiny"
     assert len(logger.version) == 8
-    assert logger.save_dir is None
     assert RuncardLogger(dir=tmp_path / "elsewhere").save_dir == str(tmp_path / "elsewhere")
 
     run = logger.experiment
     assert isinstance(run, runcard.Run)
-    assert runcard.run is run
+    assert runcard.run is None  # a run beside any other: reinit="create_new"
+    assert logger.save_dir == run.dir  # no dir given: the run's folder
     assert run.id == logger.version
     assert run.name == "first-try"
     assert logger.log_dir == run.dir
