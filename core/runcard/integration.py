@@ -26,6 +26,7 @@ from __future__ import annotations
 import inspect
 import logging
 import tempfile
+import weakref
 from collections.abc import Mapping
 
 from runcard import _api, _errors, _names, _process, _session, _settings, _state
@@ -74,25 +75,36 @@ def run_to_record(run: Run | None = None, **init_kwargs: Any) -> tuple[Run, bool
     if run is not None:
         return run, False
     active = _state.get_run()
-    if active is not None:
+    if active is not None and active not in _adapter_runs:
         return active, False
     return start_run(**init_kwargs), True
 
 
+# the runs adapters started for themselves: another adapter's hook starts its own run beside
+# one of these (two Keras callbacks in one fit), where it would join the user's own run
+_adapter_runs: weakref.WeakSet[Run] = weakref.WeakSet()
+
+
 def start_run(**init_kwargs: Any) -> Run:
-    """`runcard.init(**init_kwargs)` for an adapter's own run: with `reinit="create_new"`, so
-    that two adapters (two Lightning loggers in one Trainer, a logger beside the user's run)
-    each get a live run; but when `runcard.setup(reinit="return_previous")` is in force (a
-    Hydra job's run) and a run is live, that run is returned, as `init()` does then.
+    """`runcard.init(**init_kwargs)` for an adapter's own run. With no run live it is the
+    current run, as wandb's own loggers make theirs (so `runcard.log()` in the user's code
+    lands in it). Beside a live run it starts with `reinit="create_new"`, so that two adapters
+    (two Lightning loggers in one Trainer, a logger beside the user's run) each get a run and
+    never finish each other's; but when `runcard.setup(reinit="return_previous")` is in force
+    (a Hydra job's run), the live run is returned, as `init()` does then.
 
     A store problem (a read-only folder, a locked or full database) must not stop training:
     it is logged as a warning and the run is a disabled one, which records nothing."""
-    joining = _process.process.reinit_default == "return_previous" and _state.get_run()
-    kwargs = {"reinit": "create_new", **init_kwargs}
-    if joining and "reinit" not in init_kwargs:
-        del kwargs["reinit"]
+    kwargs = dict(init_kwargs)
+    live = _state.get_run()
+    joining = live is not None and _process.process.reinit_default == "return_previous"
+    if live is not None and not joining:
+        kwargs.setdefault("reinit", "create_new")
     try:
-        return _session.init(**kwargs)
+        run = _session.init(**kwargs)
+        if run is not live:
+            _adapter_runs.add(run)
+        return run
     except (_errors.StoreError, OSError) as exc:
         logging.getLogger("runcard").warning(
             "runcard: could not start a run (%s: %s); training goes on, recording nothing",

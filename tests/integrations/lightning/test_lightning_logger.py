@@ -313,7 +313,7 @@ def test_the_run_starts_on_first_use_and_the_logger_reports_name_version_and_dir
 
     run = logger.experiment
     assert isinstance(run, runcard.Run)
-    assert runcard.run is None  # a run beside any other: reinit="create_new"
+    assert runcard.run is run  # with no other run live, the logger's run is the current one
     assert logger.save_dir == run.dir  # no dir given: the run's folder
     assert run.id == logger.version
     assert run.name == "first-try"
