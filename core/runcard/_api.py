@@ -7,6 +7,7 @@ import gc
 from itertools import starmap
 
 from runcard import _settings
+from runcard._api_runs import Runs
 from runcard._config import _leaves, revision_key
 from runcard._convert import Conversion, loads, to_config_value
 from runcard._errors import RunNotFoundError, UsageError
@@ -96,9 +97,13 @@ class Api:
         filters: dict[str, Any] | None = None,
         order: str | None = "-created_at",
         keys: list[str] | None = None,
-    ) -> list[ApiRun]:
+        per_page: int = 50,
+        limit: int | None = None,
+    ) -> Runs:
         """Runs of `entity/project` (or `project`, or every project when None), filtered with
-        MongoDB-style `filters` on config.*, summary.* and run fields, sorted by `order`.
+        MongoDB-style `filters` on config.*, summary.* and run fields, sorted by `order`, at
+        most `limit` of them: a `Runs` that reads them `per_page` at a time (see `Runs`);
+        `len()` counts them in the database.
 
         `keys` (such as `["config.lr", "summary"]`) reads only those parts of each run's config
         and summary: the fast way to compare thousands of runs. Such runs are read-only."""
@@ -112,14 +117,29 @@ class Api:
                 entity, project = parts
             else:
                 raise UsageError(f"Api.runs({path!r}): give 'entity/project' or 'project'")
-        from runcard._store._query import check_keys, check_size
+        from runcard._store._common import scoped
+        from runcard._store._query import check_keys, order_sql, where_sql
 
-        # here too: a store not created yet answers [] without looking, a server after sending
-        check_size(filters)
+        # here, as the runs are read later: a filter, order or key that cannot work is refused
+        # now (check_size within scoped), as a store not created yet answers [] without looking
+        where_sql(scoped(entity, project, filters), 0.0)
+        order_sql(order, 0.0)
         check_keys(keys)
+        for name, value in (("per_page", per_page), ("limit", limit)):
+            if value is not None and (type(value) is not int or value < (name == "per_page")):
+                raise UsageError(f"Api.runs({name}={value!r}): give a whole number of runs")
         store = self._open()
-        rows = store.query_runs(entity, project, filters, order, keys=keys)
-        return [ApiRun(store, row, partial=keys is not None) for row in rows]
+        partial = keys is not None
+        return Runs(
+            store,
+            (entity, project),
+            filters,
+            order,
+            keys,
+            per_page,
+            limit,
+            lambda row: ApiRun(store, row, partial=partial),
+        )
 
     def projects(self, entity: str | None = None) -> list[Project]:
         return [

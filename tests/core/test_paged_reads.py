@@ -140,3 +140,96 @@ def test_group_keys_must_be_config_or_summary_keys(stored: Any) -> None:
         stored.group_runs(None, "p", None, ["name"], [])
     with pytest.raises(UsageError, match="'config'"):
         stored.group_runs(None, "p", None, ["config"], [])
+
+
+# -- Api.runs(): a Runs read page by page -----------------------------------------------------
+def test_api_runs_pages_equal_the_eager_listing(stored: Any, api: runcard.Api) -> None:
+    for filters in FILTERS:
+        for order in ORDERS:
+            eager = stored.query_runs(None, "p", filters, order)
+            for per_page in (1, 4, 50):
+                runs = api.runs("p", filters=filters, order=order, per_page=per_page)
+                assert len(runs) == len(eager)
+                read = [(r.path, r.config, r.summary) for r in runs]
+                assert read == [
+                    (f"{row['entity']}/p/{row['run_id']}", _user(row), loads(row["summary"]))
+                    for row in eager
+                ]
+            runs = api.runs("p", filters=filters, order=order, limit=5)
+            assert [r.id for r in runs] == [row["run_id"] for row in eager[:5]]
+            assert len(runs) == min(5, len(eager))
+
+
+def _user(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in loads(row["config"]).items() if not k.startswith("_")}
+
+
+def test_api_runs_index_and_slice_read_those_runs(stored: Any, api: runcard.Api) -> None:
+    ids = [row["run_id"] for row in stored.query_runs(None, "p", None, "name")]
+    runs = api.runs("p", order="name", per_page=3)
+    assert runs[0].id == ids[0] and runs[7].id == ids[7] and runs[-1].id == ids[-1]
+    assert [r.id for r in runs[4:11]] == ids[4:11]
+    assert [r.id for r in runs[::5]] == ids[::5]
+    with pytest.raises(IndexError):
+        runs[23]
+    limited = api.runs("p", order="name", limit=4)
+    assert [r.id for r in limited[2:9]] == ids[2:4]
+    with pytest.raises(IndexError):
+        limited[4]
+    assert api.runs("p", filters={"config.opt": "none"}) == []
+    assert not api.runs("p", filters={"config.opt": "none"})
+
+
+def test_api_runs_refuses_a_bad_page_size_or_limit(api: runcard.Api) -> None:
+    for bad in ({"per_page": 0}, {"per_page": "50"}, {"limit": -1}, {"limit": 2.5}):
+        with pytest.raises(UsageError, match=next(iter(bad))):
+            api.runs("p", **bad)
+
+
+def test_api_runs_refuses_a_bad_filter_when_asked_not_when_read(api: runcard.Api) -> None:
+    with pytest.raises(UsageError, match="'bogus'"):
+        api.runs("p", filters={"bogus": 1})
+    with pytest.raises(UsageError, match="'nope'"):
+        api.runs("p", order="-nope")
+
+
+WRITER = """
+import sys
+import runcard
+
+for i in range(int(sys.argv[2])):
+    config = {f"k{j}": j * i for j in range(20)}
+    run = runcard.init(project="busy", id=f"w{sys.argv[1]}-{i}", config=config)
+    run.summary.update({f"m{j}": float(j + i) for j in range(20)})
+    run.finish()
+"""
+
+
+def test_a_paged_read_while_8_processes_write_sees_whole_runs(
+    tmp_path: Path, api: runcard.Api
+) -> None:
+    import subprocess
+    import sys
+
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER)
+    per_writer = 12
+    writers = [
+        subprocess.Popen([sys.executable, str(script), str(n), str(per_writer)]) for n in range(8)
+    ]
+    reads = 0
+    try:
+        while any(w.poll() is None for w in writers) or reads < 2:
+            seen = 0
+            for run in api.runs("busy", per_page=7):
+                seen += 1
+                i = int(run.id.rpartition("-")[2])
+                assert run.config == {f"k{j}": j * i for j in range(20)}, run.id
+                if run.state == "finished":
+                    assert run.summary == {f"m{j}": float(j + i) for j in range(20)}, run.id
+            reads += 1
+    finally:
+        codes = [w.wait(timeout=120) for w in writers]
+    assert codes == [0] * 8
+    runs = api.runs("busy")
+    assert len(runs) == 8 * per_writer == sum(1 for r in runs if r.state == "finished")

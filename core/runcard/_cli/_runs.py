@@ -134,7 +134,7 @@ def fetch(
     (Api.runs(keys=...)). (main() pauses the cyclic garbage collector for the whole command:
     reading 10,000 runs builds hundreds of thousands of dicts, and collecting them while they
     are being built would cost more than the read.)"""
-    return api.runs(project, filters=filters, order="-created_at", keys=keys)
+    return list(api.runs(project, filters=filters, order="-created_at", keys=keys))
 
 
 def _projection(names: list[str]) -> list[str]:
