@@ -220,9 +220,7 @@ def test_a_paged_read_while_8_processes_write_sees_whole_runs(
     reads = 0
     try:
         while any(w.poll() is None for w in writers) or reads < 2:
-            seen = 0
             for run in api.runs("busy", per_page=7):
-                seen += 1
                 i = int(run.id.rpartition("-")[2])
                 assert run.config == {f"k{j}": j * i for j in range(20)}, run.id
                 if run.state == "finished":
