@@ -203,8 +203,11 @@ class ApiRun:
 
     def _decode(self, field: str) -> Any:
         raw = self._row[field]
-        value = raw if isinstance(raw, dict) else loads(raw)
-        return _user_keys(value) if field == "config" else value
+        if isinstance(raw, dict):
+            return _user_keys(raw) if field == "config" else raw
+        value = loads(raw)
+        # no '"_' in the text: no key starts with "_", and testing the text is the cheaper
+        return _user_keys(value) if field == "config" and '"_' in raw else value
 
     # Decoded when first read, then plain attributes: listing 10,000 runs to group them by a
     # key should not decode every run's host record. `config` and `summary` can be edited.
