@@ -84,6 +84,12 @@ class Runs:
             raise IndexError("runs index out of range")
         return self._runs(found)[0]
 
+    def groups(self, by: list[str], metrics: list[str]) -> list[dict[str, Any]]:
+        """These runs (`limit` aside) grouped by the values of `by` (`config.<key>`,
+        `summary.<key>`) in the database, with count, sum, sum of squares, min and max of
+        each metric's numbers: see `Store.group_runs`."""
+        return self._store.group_runs(self._entity, self._project, self.filters, by, metrics)
+
     def _read(self, offset: int, count: int) -> list[dict[str, Any]]:
         if self.limit is not None:
             count = max(min(count, self.limit - offset), 0)

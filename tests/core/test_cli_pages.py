@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -101,3 +102,33 @@ def test_a_key_only_older_runs_hold_still_sorts(many: list[str]) -> None:
     shown = cli("runs", "big", "--sort", "-rare", "--limit", "1")
     assert shown.returncode == 0, shown.stderr
     assert "oldest" in shown.stdout
+
+
+def test_groups_the_database_counts_equal_the_groups_made_from_runs() -> None:
+    """--format csv groups in the database; --format json (which lists each group's runs)
+    groups the runs read: their counts and aggregates agree, 7 and 7.0 as one group and a
+    missing key and a null as two more."""
+    depths: list[Any] = [7, 7.0, 3, None, "MISSING", 3, 7, 3.0, "deep"]
+    for i, depth in enumerate(depths * 3):
+        config = {} if depth == "MISSING" else {"depth": depth}
+        run = runcard.init(project="g", id=f"g{i:02d}", config=config)
+        run.summary.update({"val_acc": (i * 13 % 17) / 17, "flag": True} if i % 4 else {})
+        run.finish()
+    aggregates = "count,mean,std,ci,min,max,sem"
+    args = ["runs", "g", "--group-by", "depth", "--columns", "val_acc", "--agg", aggregates]
+    table = list(csv.reader(io.StringIO(cli(*args, "--format", "csv").stdout)))
+    from_runs = json.loads(cli(*args, "--format", "json").stdout)
+    header, rows = table[0], table[1:]
+    assert len(rows) == len(from_runs) == 5  # 7, 3, "deep", null, missing
+    for row, expected in zip(rows, from_runs, strict=True):
+        cells = dict(zip(header, row, strict=True))
+        assert int(cells["runs"]) == expected["runs"]
+        stats = expected["metrics"]["summary.val_acc"]
+        assert int(cells["summary.val_acc.count"]) == stats["count"]
+        for name in ("mean", "std", "min", "max", "sem"):
+            assert float(cells[f"summary.val_acc.{name}"]) == pytest.approx(stats[name])
+        assert [
+            float(cells["summary.val_acc.ci95_low"]),
+            float(cells["summary.val_acc.ci95_high"]),
+        ] == pytest.approx(stats["ci95"])
+    assert [row[0] for row in rows] == ["3", "7", "deep", "null", ""]

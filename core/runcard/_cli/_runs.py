@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 
 from runcard._cli import _output
+from runcard._cli._db_groups import FROM_SUMS, database_groups
 from runcard._cli._group import (
+    Group,
     group_keys,
     group_runs,
     headers,
@@ -15,6 +17,7 @@ from runcard._cli._group import (
     varying_keys,
 )
 from runcard._cli._listing import (
+    NEWEST,
     PAGE,
     Selection,
     listed_runs,
@@ -115,10 +118,12 @@ def command(args: argparse.Namespace, api: Api, term: Terminal) -> int:
         raise CliError("--limit and --all: give one of them")
     columns = _split(args.columns)
     grouping = bool(args.group_by or args.group_by_all_except)
-    if not grouping:
+    if not grouping or _database_groups(args, aggregates):
         selection = Selection(api, args.project, filters)
         if not selection.sample:
             return no_runs(api, args, filters, term)
+        if grouping:
+            return grouped_in_database(selection, args, aggregates, columns, term)
         return listed(selection, args, columns, term)
     keys = None
     if not args.group_by_all_except:  # the keys needed are known: read only them
@@ -185,11 +190,51 @@ def grouped(
     else:
         metrics = [m for m in summary_keys(runs) if m not in keys]
     groups = group_runs(runs, keys, metrics)
+    return _render_grouped(groups, len(runs), keys, metrics, args, aggregates, term)
+
+
+def _database_groups(args: argparse.Namespace, aggregates: tuple[str, ...]) -> bool:
+    """Whether the database can group: JSON lists each group's runs, --group-by-all-except
+    needs every config, and the median every value."""
+    return not args.group_by_all_except and args.format != "json" and set(aggregates) <= FROM_SUMS
+
+
+def grouped_in_database(
+    selection: Selection,
+    args: argparse.Namespace,
+    aggregates: tuple[str, ...],
+    columns: list[str],
+    term: Terminal,
+) -> int:
+    """Groups counted and summed by the database; metrics default to the numeric summary keys
+    of the newest runs (Selection.sample)."""
+    keys = list(dict.fromkeys(selection.resolve(n, "--group-by") for n in _split(args.group_by)))
+    if columns:
+        metrics = [selection.resolve(name, "--columns") for name in columns]
+    else:
+        metrics = [m for m in summary_keys(selection.sample) if m not in keys]
+    if not all(k.startswith(("config.", "summary.")) for k in [*keys, *metrics]):
+        runs = list(selection.runs(NEWEST))  # a run field: grouped here
+        return grouped(runs, args, aggregates, columns, term)
+    groups = database_groups(selection.runs(NEWEST), keys, metrics)
+    total = sum(group.count for group in groups)
+    return _render_grouped(groups, total, keys, metrics, args, aggregates, term)
+
+
+def _render_grouped(
+    groups: list[Group],
+    total: int,
+    keys: list[str],
+    metrics: list[str],
+    args: argparse.Namespace,
+    aggregates: tuple[str, ...],
+    term: Terminal,
+) -> int:
     if args.sort:
         groups = sort_groups(groups, args.sort, keys, metrics)
     if args.limit:
         groups = groups[: args.limit]
-    render_groups(term, args.format, groups, len(runs), keys, metrics, aggregates)
+    render_groups(term, args.format, groups, total, keys, metrics, aggregates)
     return _output.OK
 
 
