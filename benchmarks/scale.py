@@ -6,6 +6,7 @@ PostgreSQL server. The project is written in bulk, straight into the tables runc
 
   scale_api      for r in Api().runs(p): read config["lr"] and summary["val_acc"], group them
                  (seconds, timed inside the child; its peak RSS is scale_api_rss)
+  scale_api_keys the same read with keys=["config.lr", "summary.val_acc"]: only those decoded
   scale_group    `runcard runs p --group-by lr --columns val_acc --agg mean,std,count`
   scale_page     `runcard runs p` (the default page)
   scale_sort     `runcard runs p --sort=-val_acc`
@@ -33,6 +34,7 @@ SIZES = {"100k": 100_000, "1m": 1_000_000}
 TARGETS = {  # (100k, 1M) from issue 19
     "api": (1.0, 10.0),
     "api_rss": (200.0, 300.0),
+    "api_keys": (1.0, 10.0),
     "group": (0.5, 3.0),
     "page": (0.3, 1.0),
     "sort": (0.3, 1.0),
@@ -45,7 +47,8 @@ import sys, time
 t0 = time.perf_counter()
 import runcard
 groups = {}
-for run in runcard.Api().runs(sys.argv[1]):
+keys = sys.argv[2:] or None  # with keys: only those are read (Api.runs(keys=...))
+for run in runcard.Api().runs(sys.argv[1], keys=keys):
     groups.setdefault(run.config["lr"], []).append(run.summary["val_acc"])
 means = {lr: sum(v) / len(v) for lr, v in groups.items()}
 assert len(means) == 5, means
@@ -168,8 +171,10 @@ def _measure(ctx: Context, fig: Figure, database: str, what: str) -> None:
     try:
         location = store.where()
         for _ in range(ctx.reps):
-            if what in ("api", "api_rss"):
+            if what in ("api", "api_rss", "api_keys"):
                 argv = [sys.executable, "-c", ITERATE, PROJECT]
+                if what == "api_keys":
+                    argv += ["config.lr", "summary.val_acc"]
                 _, rss, out, used = _child(argv, location)
                 seconds, read = out.split()
                 if int(read) != store.count:
@@ -225,6 +230,7 @@ def _register(database: str, opt_in: bool) -> None:
     titles = {
         "api": ("Api().runs(p): read lr and val_acc, group", "s"),
         "api_rss": ("Api().runs(p) iteration peak RSS", "MiB"),
+        "api_keys": ("Api().runs(p, keys=[lr, val_acc]): read, group", "s"),
         "group": ("runcard runs p --group-by lr", "s"),
         "page": ("runcard runs p (default page)", "s"),
         "sort": ("runcard runs p --sort=-val_acc", "s"),

@@ -34,6 +34,7 @@ EXPECTED_ROWS = {
     "kill_step_5000",
     "scale_api",
     "scale_api_rss",
+    "scale_api_keys",
     "scale_group",
     "scale_page",
     "scale_sort",
