@@ -109,18 +109,25 @@ class SQLPages(SQLReader):
             sql, key_params = _query.projection_sql(head, rest, self._filters)
             columns.append(sql)
             params.extend(key_params)
-        grouped = ", ".join(str(i + 1) for i in range(2 * len(by)))
         for metric in metrics:
             head, _, rest = metric.partition(".")
             number, number_params = self._filters.number(head, rest)
-            columns.append(
-                f"count({number}), sum({number}), sum({number} * {number}),"
-                f" min({number}), max({number})"
-            )
-            params.extend(number_params * 6)
-        sql = f"SELECT {', '.join([*columns, 'count(*)'])} FROM runs WHERE {where}"
+            columns.append(number)
+            params.extend(number_params)
+        # each value read once per run into a materialized table, then grouped: SQLite would
+        # otherwise parse the JSON again at every use of an expression
+        names = [f"g{i}" for i in range(2 * len(by))]
+        aggregated = [
+            f"count(m{j}), sum(m{j}), sum(m{j} * m{j}), min(m{j}), max(m{j})"
+            for j in range(len(metrics))
+        ]
+        table = ", ".join([*names, *(f"m{j}" for j in range(len(metrics))), "one"])
+        sql = (
+            f"WITH t({table}) AS MATERIALIZED (SELECT {', '.join([*columns, '1'])} FROM runs"
+            f" WHERE {where}) SELECT {', '.join([*names, *aggregated, 'count(one)'])} FROM t"
+        )
         if by:
-            sql += f" GROUP BY {grouped}"
+            sql += f" GROUP BY {', '.join(names)}"
         with self._reading() as db:
             rows = db.execute(sql, [*params, *where_params]).fetchall()
         return [self._group(row, len(by), metrics) for row in rows if row[-1]]
