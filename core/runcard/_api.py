@@ -7,7 +7,7 @@ import gc
 from itertools import starmap
 
 from runcard import _settings
-from runcard._api_runs import Runs
+from runcard._api_runs import Runs, check_query, scope_of
 from runcard._config import _leaves, revision_key
 from runcard._convert import Conversion, loads, to_config_value
 from runcard._errors import RunNotFoundError, UsageError
@@ -107,27 +107,8 @@ class Api:
 
         `keys` (such as `["config.lr", "summary"]`) reads only those parts of each run's config
         and summary: the fast way to compare thousands of runs. Such runs are read-only."""
-        entity: str | None = None
-        project: str | None = None
-        if path:
-            parts = [p for p in path.strip("/").split("/") if p]
-            if len(parts) == 1:
-                project = parts[0]
-            elif len(parts) == 2:
-                entity, project = parts
-            else:
-                raise UsageError(f"Api.runs({path!r}): give 'entity/project' or 'project'")
-        from runcard._store._common import scoped
-        from runcard._store._query import check_keys, order_sql, where_sql
-
-        # here, as the runs are read later: a filter, order or key that cannot work is refused
-        # now (check_size within scoped), as a store not created yet answers [] without looking
-        where_sql(scoped(entity, project, filters), 0.0)
-        order_sql(order, 0.0)
-        check_keys(keys)
-        for name, value in (("per_page", per_page), ("limit", limit)):
-            if value is not None and (type(value) is not int or value < (name == "per_page")):
-                raise UsageError(f"Api.runs({name}={value!r}): give a whole number of runs")
+        entity, project = scope_of(path)
+        check_query((entity, project), filters, order, keys, per_page, limit)
         store = self._open()
         partial = keys is not None
         return Runs(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from runcard._errors import UsageError
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -111,3 +113,36 @@ class Runs:
     def __repr__(self) -> str:
         where = "/".join(p for p in (self._entity, self._project) if p) or "every project"
         return f"<runcard Runs of {where}>"
+
+
+def scope_of(path: str | None) -> tuple[str | None, str | None]:
+    """(entity, project) of `Api.runs`' path: `entity/project`, `project` or None."""
+    if not path:
+        return None, None
+    parts = [p for p in path.strip("/").split("/") if p]
+    if len(parts) == 1:
+        return None, parts[0]
+    if len(parts) == 2:
+        return parts[0], parts[1]
+    raise UsageError(f"Api.runs({path!r}): give 'entity/project' or 'project'")
+
+
+def check_query(
+    scope: tuple[str | None, str | None],
+    filters: Any,
+    order: Any,
+    keys: Any,
+    per_page: Any,
+    limit: Any,
+) -> None:
+    """UsageError for an `Api.runs` query that cannot work, raised when it is asked, before any
+    run is read (and where a store not created yet would answer [] without looking)."""
+    from runcard._store._common import scoped
+    from runcard._store._query import check_keys, order_sql, where_sql
+
+    where_sql(scoped(*scope, filters), 0.0)  # check_size within scoped
+    order_sql(order, 0.0)
+    check_keys(keys)
+    for name, value in (("per_page", per_page), ("limit", limit)):
+        if value is not None and (type(value) is not int or value < (name == "per_page")):
+            raise UsageError(f"Api.runs({name}={value!r}): give a whole number of runs")
