@@ -8,7 +8,7 @@ import json
 
 from runcard._cli import _output
 from runcard._cli._values import KeyNotFound, resolve_key, value_of
-from runcard._compare import MISSING, flatten_stored, keys_in_order, sort_by
+from runcard._compare import MISSING, RUN_FIELDS, flatten_stored, keys_in_order, sort_by
 from runcard._errors import UsageError
 
 TYPE_CHECKING = False
@@ -22,21 +22,7 @@ if TYPE_CHECKING:
 PAGE = 50  # runs a table shows unless --limit or --all
 NEWEST = "-created_at"
 # run fields the database sorts by; path and tags are sorted here
-STORED_ORDERS = {
-    "id",
-    "name",
-    "group",
-    "job_type",
-    "notes",
-    "entity",
-    "project",
-    "created_at",
-    "finished_at",
-    "heartbeat_at",
-    "exit_code",
-    "mode",
-    "state",
-}
+STORED_ORDERS = frozenset(RUN_FIELDS) - {"tags"}
 
 
 class Selection:
