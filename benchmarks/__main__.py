@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from benchmarks import _kill_steps, _rows, optuna_overhead  # noqa: F401  (register the rows)
+from benchmarks import _kill_steps, _rows, optuna_overhead, scale  # noqa: F401  (register rows)
 from benchmarks._harness import (
     PEERS,
     ROWS,
@@ -104,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", metavar="KEYS", help=f"comma-separated row keys: {', '.join(r.key for r in ROWS)}"
     )
+    parser.add_argument(
+        "--size", choices=sorted(scale.SIZES), default="100k", help="runs of the scale_* rows"
+    )
     args = parser.parse_args(argv)
     only = set(args.only.split(",")) if args.only else None
     if only and only - {r.key for r in ROWS}:
@@ -112,10 +115,11 @@ def main(argv: list[str] | None = None) -> int:
 
     peers = available_peers()
     ctx = Context(reps, peers, _log, quick=args.quick)
+    ctx.shared["size"] = args.size
     figures: list[Figure] = []
     try:
         for spec in ROWS:
-            if only and spec.key not in only:
+            if (only and spec.key not in only) or (spec.opt_in and not only):
                 continue
             _log(f"measuring: {spec.title}")
             fig = spec.figure()

@@ -102,6 +102,7 @@ class Row:
     at_least: bool
     stat: Stat
     fn: RowFn
+    opt_in: bool = False  # measured only when --only names it
 
     def figure(self) -> Figure:
         return Figure(self.key, self.title, self.unit, self.target, self.at_least, self.stat)
@@ -118,6 +119,7 @@ def row(
     target: float,
     at_least: bool = False,
     stat: Stat = statistics.median,
+    opt_in: bool = False,
 ) -> Callable[[RowFn], RowFn]:
     """Register a row function; it fills `fig.tools` (via `ctx.measure`) and `fig.problems`.
     `at_least`: the target is a minimum (higher is better). `stat`: how a tool's samples make
@@ -125,7 +127,7 @@ def row(
     (to name the counts it ran with)."""
 
     def register(fn: RowFn) -> RowFn:
-        ROWS.append(Row(key, title, unit, target, at_least, stat, fn))
+        ROWS.append(Row(key, title, unit, target, at_least, stat, fn, opt_in))
         return fn
 
     return register
@@ -200,6 +202,8 @@ class Context:
         self._counter = 0
 
     def close(self) -> None:
+        for close in self.shared.get("closers", []):  # servers a row started
+            close()
         shutil.rmtree(self.root, ignore_errors=True)
 
     def note(self, message: str) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import gc
 
 from runcard import _settings
+from runcard._api_runs import Runs, check_query, scope_of
 from runcard._api_summary import ApiSummary
 from runcard._config import _leaves, revision_key
 from runcard._convert import Conversion, loads, to_config_value
 from runcard._errors import RunNotFoundError, UsageError
 from runcard._history_rows import HistoryScan, check_keys, chunk_rows
-from runcard._runs import Runs
 from runcard._store import _fields
 
 TYPE_CHECKING = False
@@ -96,30 +96,30 @@ class Api:
         filters: dict[str, Any] | None = None,
         order: str | None = "-created_at",
         keys: list[str] | None = None,
+        per_page: int = 50,
+        limit: int | None = None,
     ) -> Runs:
         """Runs of `entity/project` (or `project`, or every project when None), filtered with
-        MongoDB-style `filters` on config.*, summary.* and run fields, sorted by `order`.
+        MongoDB-style `filters` on config.*, summary.* and run fields, sorted by `order`, at
+        most `limit` of them: a `Runs` that reads them `per_page` at a time (see `Runs`);
+        `len()` counts them in the database.
 
         `keys` (such as `["config.lr", "summary"]`) reads only those parts of each run's config
         and summary: the fast way to compare thousands of runs. Such runs are read-only."""
-        entity: str | None = None
-        project: str | None = None
-        if path:
-            parts = [p for p in path.strip("/").split("/") if p]
-            if len(parts) == 1:
-                project = parts[0]
-            elif len(parts) == 2:
-                entity, project = parts
-            else:
-                raise UsageError(f"Api.runs({path!r}): give 'entity/project' or 'project'")
-        from runcard._store._query import check_keys, check_size
-
-        # here too: a store not created yet answers [] without looking, a server after sending
-        check_size(filters)
-        check_keys(keys)
+        entity, project = scope_of(path)
+        check_query((entity, project), filters, order, keys, per_page, limit)
         store = self._open()
-        rows = store.query_runs(entity, project, filters, order, keys=keys)
-        return Runs(ApiRun(store, row, partial=keys is not None) for row in rows)
+        partial = keys is not None
+        return Runs(
+            store,
+            (entity, project),
+            filters,
+            order,
+            keys,
+            per_page,
+            limit,
+            lambda row: ApiRun(store, row, partial=partial),
+        )
 
     def projects(self, entity: str | None = None) -> list[Project]:
         return [
@@ -183,10 +183,16 @@ class ApiRun:
 
     def _decode(self, field: str) -> Any:
         raw = self._row[field]
-        value = raw if isinstance(raw, dict) else loads(raw)
-        if field == "summary":
-            return ApiSummary(self, value)
-        return _user_keys(value) if field == "config" else value
+        if isinstance(raw, dict):
+            value = raw
+            if field == "config":
+                return _user_keys(raw)
+        else:
+            value = loads(raw)
+            if field == "config":
+                # no '"_' in the text: no key starts with "_", and testing the text is cheaper
+                return _user_keys(value) if '"_' in raw else value
+        return ApiSummary(self, value) if field == "summary" else value
 
     # Decoded when first read, then plain attributes: listing 10,000 runs to group them by a
     # key should not decode every run's host record. `config` and `summary` can be edited.

@@ -32,6 +32,12 @@ EXPECTED_ROWS = {
     "kill_step_20",
     "kill_step_300",
     "kill_step_5000",
+    "scale_api",
+    "scale_api_rss",
+    "scale_api_keys",
+    "scale_group",
+    "scale_page",
+    "scale_sort",
 }
 
 

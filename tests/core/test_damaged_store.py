@@ -90,7 +90,7 @@ def test_a_damaged_runs_page_is_a_store_error_naming_the_file(store_dir: Path) -
         assert str(db_path) in result.stderr and "Traceback" not in result.stderr
         assert "runcard doctor" in result.stderr
     with pytest.raises(runcard.StoreError, match=str(db_path)):
-        runcard.Api().runs("p")
+        list(runcard.Api().runs("p"))  # the runs are read when iterated
 
 
 def test_a_damaged_history_page_is_a_store_error_from_history(store_dir: Path) -> None:

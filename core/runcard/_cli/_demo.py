@@ -61,7 +61,7 @@ def command(args: argparse.Namespace, api: runcard.Api, term: Terminal) -> int:
                 }
                 with runcard.init(project="demo", group=group, config=config, dir=args.dir) as run:
                     simulate(run, args.epochs)
-    runs = api.runs("demo", filters={"group": group})
+    runs = list(api.runs("demo", filters={"group": group}))
     term.write(f"Recorded {len(runs)} runs in project 'demo', group {group!r}.\n")
     term.write("val_acc by setting (mean ± std over seeds, 95% CI of the mean):\n")
     groups = group_runs(runs, KEYS, [METRIC])

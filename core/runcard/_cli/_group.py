@@ -47,11 +47,15 @@ def headers(keys: list[str]) -> dict[str, str]:
 
 # -- groups ------------------------------------------------------------------------------------
 class Group:
-    __slots__ = ("runs", "stats", "values")
+    """A group's key values, its runs (none when the database counted them: `count`), and the
+    aggregates of each metric."""
 
-    def __init__(self, values: tuple[Any, ...], runs: list[ApiRun]) -> None:
+    __slots__ = ("count", "runs", "stats", "values")
+
+    def __init__(self, values: tuple[Any, ...], runs: list[ApiRun], count: int = 0) -> None:
         self.values = values
         self.runs = runs
+        self.count = count or len(runs)
         self.stats: dict[str, dict[str, Any]] = {}
 
 
@@ -112,7 +116,7 @@ def sort_groups(groups: list[Group], sort: str, keys: list[str], metrics: list[s
     descending = sort.startswith("-")
     name = sort.lstrip("+-")
     if name in ("runs", "count"):
-        return sort_by(groups, lambda g: len(g.runs), descending)
+        return sort_by(groups, lambda g: g.count, descending)
     titles = headers([*keys, *metrics])
     for i, key in enumerate(keys):
         if name in (key, titles[key]):
@@ -148,14 +152,14 @@ def _group_record(
         stats[metric] = entry
     return {
         "group": {k: v for k, v in zip(keys, group.values, strict=True) if v is not MISSING},
-        "runs": len(group.runs),
+        "runs": group.count,
         "paths": [r.path for r in group.runs],
         "metrics": stats,
     }
 
 
 def _group_row(group: Group, metrics: list[str], aggregates: tuple[str, ...]) -> list[Any]:
-    row: list[Any] = [*group.values, len(group.runs)]
+    row: list[Any] = [*group.values, group.count]
     for metric in metrics:
         values = group.stats[metric]
         for agg in aggregates:
@@ -185,7 +189,7 @@ def _group_columns(
                 priority=3,
             )
         )
-    columns.append(Column("runs", [str(len(g.runs)) for g in groups], right=True, priority=3))
+    columns.append(Column("runs", [str(g.count) for g in groups], right=True, priority=3))
     for metric in metrics:
         stats = [g.stats[metric] for g in groups]
         title = titles[metric]

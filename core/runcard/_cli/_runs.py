@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 
 from runcard._cli import _output
+from runcard._cli._db_groups import FROM_SUMS, database_groups
 from runcard._cli._group import (
+    Group,
     group_keys,
     group_runs,
     headers,
@@ -13,6 +15,15 @@ from runcard._cli._group import (
     sort_groups,
     summary_keys,
     varying_keys,
+)
+from runcard._cli._listing import (
+    NEWEST,
+    PAGE,
+    Selection,
+    listed_runs,
+    stream_keys,
+    streamed_runs,
+    write_stream,
 )
 from runcard._cli._output import CliError, Column, Terminal
 from runcard._cli._stats import DEFAULT_AGGREGATES, parse_aggregates
@@ -28,10 +39,7 @@ from runcard._cli._values import (
 from runcard._compare import (
     AGGREGATES,
     MISSING,
-    flatten_stored,
     is_number,
-    keys_in_order,
-    sort_by,
 )
 from runcard._filters import FILTER_HELP, parse_filters
 
@@ -98,7 +106,8 @@ def add_parsers(commands: Any) -> list[tuple[str, Any, argparse.ArgumentParser]]
         help="the keys to show (grouped: to aggregate)",
     )
     add("-a", "--all-keys", action="store_true", help="also show config keys equal in all runs")
-    add("-n", "--limit", type=int, metavar="N", help="show the first N rows")
+    add("-n", "--limit", type=int, metavar="N", help=f"show the first N rows (default {PAGE})")
+    add("--all", action="store_true", help="show every matching run")
     add("--format", choices=("table", "json", "csv"), default="table")
     return [("runs", command, parser)]
 
@@ -111,26 +120,38 @@ def command(args: argparse.Namespace, api: Api, term: Terminal) -> int:
         raise CliError(f"--agg {args.agg!r}: {exc}") from None
     if args.limit is not None and args.limit < 1:
         raise CliError("--limit takes a positive number of rows")
+    if args.limit is not None and args.all:
+        raise CliError("--limit and --all: give one of them")
     columns = _split(args.columns)
     grouping = bool(args.group_by or args.group_by_all_except)
+    if not grouping or _database_groups(args, aggregates):
+        selection = Selection(api, args.project, filters)
+        if not selection.sample:
+            return no_runs(api, args, filters, term)
+        if grouping:
+            return grouped_in_database(selection, args, aggregates, columns, term)
+        return listed(selection, args, columns, term)
     keys = None
-    if grouping and not args.group_by_all_except:  # the keys needed are known: read only them
+    if not args.group_by_all_except:  # the keys needed are known: read only them
         keys = _projection([*_split(args.group_by), *columns, *([args.sort] if args.sort else [])])
         if not columns:
             keys.append("summary")  # every numeric metric is shown
     runs = fetch(api, args.project, filters, keys)
     if not runs:
-        if args.format == "json":
-            _output.write_json(term, [])
-        where, hint = f"project {args.project!r}" if args.project else "the store", ""
-        projects = sorted({p.name for p in api.projects()})
-        if args.project and args.project.rsplit("/", 1)[-1] not in projects:
-            hint = f" (there is no such project; projects: {', '.join(projects) or 'none yet'})"
-        matched = "matched the filters" if filters else "exist"
-        raise CliError(f"no runs {matched} in {where}{hint}", _output.NOT_FOUND)
-    if grouping:
-        return grouped(runs, args, aggregates, columns, term)
-    return listed(runs, args, columns, term)
+        return no_runs(api, args, filters, term)
+    return grouped(runs, args, aggregates, columns, term)
+
+
+def no_runs(api: Api, args: argparse.Namespace, filters: Any, term: Terminal) -> int:
+    """Exit NOT_FOUND (JSON: after an empty list), saying why no run was listed."""
+    if args.format == "json":
+        _output.write_json(term, [])
+    where, hint = f"project {args.project!r}" if args.project else "the store", ""
+    projects = sorted({p.name for p in api.projects()})
+    if args.project and args.project.rsplit("/", 1)[-1] not in projects:
+        hint = f" (there is no such project; projects: {', '.join(projects) or 'none yet'})"
+    matched = "matched the filters" if filters else "exist"
+    raise CliError(f"no runs {matched} in {where}{hint}", _output.NOT_FOUND)
 
 
 def fetch(
@@ -140,7 +161,7 @@ def fetch(
     (Api.runs(keys=...)). (main() pauses the cyclic garbage collector for the whole command:
     reading 10,000 runs builds hundreds of thousands of dicts, and collecting them while they
     are being built would cost more than the read.)"""
-    return api.runs(project, filters=filters, order="-created_at", keys=keys)
+    return list(api.runs(project, filters=filters, order="-created_at", keys=keys))
 
 
 def _projection(names: list[str]) -> list[str]:
@@ -175,24 +196,74 @@ def grouped(
     else:
         metrics = [m for m in summary_keys(runs) if m not in keys]
     groups = group_runs(runs, keys, metrics)
+    return _render_grouped(groups, len(runs), keys, metrics, args, aggregates, term)
+
+
+def _database_groups(args: argparse.Namespace, aggregates: tuple[str, ...]) -> bool:
+    """Whether the database can group: JSON lists each group's runs, --group-by-all-except
+    needs every config, and the median every value."""
+    return not args.group_by_all_except and args.format != "json" and set(aggregates) <= FROM_SUMS
+
+
+def grouped_in_database(
+    selection: Selection,
+    args: argparse.Namespace,
+    aggregates: tuple[str, ...],
+    columns: list[str],
+    term: Terminal,
+) -> int:
+    """Groups counted and summed by the database; metrics default to the numeric summary keys
+    of the newest runs (Selection.sample)."""
+    keys = list(dict.fromkeys(selection.resolve(n, "--group-by") for n in _split(args.group_by)))
+    if columns:
+        metrics = [selection.resolve(name, "--columns") for name in columns]
+    else:
+        metrics = [m for m in summary_keys(selection.sample) if m not in keys]
+    if not all(k.startswith(("config.", "summary.")) for k in [*keys, *metrics]):
+        runs = list(selection.runs(NEWEST))  # a run field: grouped here
+        return grouped(runs, args, aggregates, columns, term)
+    groups = database_groups(selection.runs(NEWEST), keys, metrics)
+    total = sum(group.count for group in groups)
+    return _render_grouped(groups, total, keys, metrics, args, aggregates, term)
+
+
+def _render_grouped(
+    groups: list[Group],
+    total: int,
+    keys: list[str],
+    metrics: list[str],
+    args: argparse.Namespace,
+    aggregates: tuple[str, ...],
+    term: Terminal,
+) -> int:
     if args.sort:
         groups = sort_groups(groups, args.sort, keys, metrics)
     if args.limit:
         groups = groups[: args.limit]
-    render_groups(term, args.format, groups, len(runs), keys, metrics, aggregates)
+    render_groups(term, args.format, groups, total, keys, metrics, aggregates)
     return _output.OK
 
 
 # -- listed ------------------------------------------------------------------------------------
-def listed(runs: list[ApiRun], args: argparse.Namespace, columns: list[str], term: Terminal) -> int:
-    if args.sort:
-        descending = args.sort.startswith("-")
-        key = resolve_key(args.sort.lstrip("+-"), runs, "--sort")
-        runs = sort_by(runs, lambda r: value_of(r, key), descending)
+def listed(
+    selection: Selection, args: argparse.Namespace, columns: list[str], term: Terminal
+) -> int:
+    """A table of a page of the runs (newest first, or by --sort), or every run as JSON / CSV."""
+    if args.format != "table":
+        limit = args.limit
+        runs = streamed_runs(selection, args.sort, limit)
+        if columns:
+            keys = [selection.resolve(name, "--columns") for name in columns]
+        else:
+            keys = stream_keys(runs, [*RUN_COLUMNS, "created_at", "finished_at"])
+        write_stream(term, args.format, runs, keys)
+        return _output.OK
+    limit = None if args.all else (args.limit or PAGE)
+    runs = listed_runs(selection, args.sort, limit)
     same: list[str] = []
     if columns:
-        keys = [resolve_key(name, runs, "--columns") for name in columns]
-    elif args.format == "table":
+        keys = [selection.resolve(name, "--columns") for name in columns]
+    else:
         keys = ["id", "name", "state", "created_at"]
         if len({r.project for r in runs}) > 1:
             keys.append("project")
@@ -201,26 +272,16 @@ def listed(runs: list[ApiRun], args: argparse.Namespace, columns: list[str], ter
         varying, same = varying_keys(runs)
         keys += varying + same if args.all_keys or len(runs) == 1 else varying
         keys += summary_keys(runs)
-    else:
-        keys = [*RUN_COLUMNS, "created_at", "finished_at"]
-        keys += [f"config.{k}" for k in keys_in_order(flatten_stored(r.config) for r in runs)]
-        keys += [f"summary.{k}" for k in keys_in_order(flatten_stored(r.summary) for r in runs)]
-    if args.limit:
-        runs = runs[: args.limit]
-    if args.format == "json":
-        records = [{k: v for k in keys if (v := value_of(r, k)) is not MISSING} for r in runs]
-        _output.write_json(term, records)
-    elif args.format == "csv":
-        _output.write_csv(term, keys, [[value_of(r, k) for k in keys] for r in runs])
-    else:
-        hidden = _output.table(term, _run_columns(runs, keys))
-        _output.note_hidden(hidden, term)
-        footer = _output.count(len(runs), "run")
-        if same and not args.all_keys and len(runs) > 1:
-            footer += (
-                f"; the same in every run: {_output.count(len(same), 'config key')} (--all-keys)"
-            )
-        term.write(term.paint(footer, "dim"))
+    hidden = _output.table(term, _run_columns(runs, keys))
+    _output.note_hidden(hidden, term)
+    total = len(runs) if limit is None or len(runs) < limit else selection.total()
+    footer = _output.count(len(runs), "run")
+    if total > len(runs):
+        first = f"by {args.sort}" if args.sort else "newest"
+        footer = f"{len(runs)} of {total} matching runs ({first} first; --limit N, --all)"
+    if same and not args.all_keys and len(runs) > 1:
+        footer += f"; the same in every run: {_output.count(len(same), 'config key')} (--all-keys)"
+    term.write(term.paint(footer, "dim"))
     return _output.OK
 
 

@@ -37,7 +37,7 @@ def command(args: argparse.Namespace, api: runcard.Api, term: Terminal) -> int:
     from runcard._sync import RunPusher, local_digest
 
     client = _client(args)
-    runs = [api.run(path) for path in args.runs] if args.runs else api.runs(args.project)
+    runs = [api.run(path) for path in args.runs] if args.runs else list(api.runs(args.project))
     store = api._open()
     origin = store.origin()
     pushed = 0

@@ -172,7 +172,7 @@ def duration(start: str | None, end: str | None) -> str:
 def find_run(api: Api, text: str) -> ApiRun:
     """The run that RUN names: entity/project/id, project/id, or an id that must be unique."""
     if "/" not in text.strip("/"):
-        matches = api.runs(None, filters={"id": text.strip("/")}, order=None)
+        matches = list(api.runs(None, filters={"id": text.strip("/")}, order=None))
         if len(matches) > 1:
             paths = ", ".join(r.path for r in matches)
             raise CliError(f"run id {text!r} is in several projects ({paths}): give project/id")

@@ -119,11 +119,49 @@ class Store(abc.ABC):
         order: str | None,
         limit: int | None = None,
         keys: list[str] | None = None,
+        offset: int = 0,
     ) -> list[dict[str, Any]]:
         """Runs matching the MongoDB-style `filters`, sorted by `order`, as dicts of their
-        fields (config, summary, descriptions and host as JSON text). With `keys`
-        (`config.<dotted>`, `summary.<dotted>`, `config`, `summary`), config and summary hold
-        only those keys, decoded, and descriptions and host are left empty."""
+        fields (config, summary, descriptions and host as JSON text); at most `limit` of them,
+        from the `offset`th on. With `keys` (`config.<dotted>`, `summary.<dotted>`, `config`,
+        `summary`), config and summary hold only those keys, decoded, and descriptions and host
+        are left empty."""
+
+    @abc.abstractmethod
+    def count_runs(
+        self, entity: str | None, project: str | None, filters: dict[str, Any] | None
+    ) -> int:
+        """How many runs `query_runs` would give, counted without reading them."""
+
+    @abc.abstractmethod
+    def run_pks(
+        self,
+        entity: str | None,
+        project: str | None,
+        filters: dict[str, Any] | None,
+        order: str | None,
+    ) -> list[int]:
+        """The pks of the runs `query_runs` would give, in its order: read every match page by
+        page with `runs_by_pk`, each page as cheap as the first."""
+
+    @abc.abstractmethod
+    def runs_by_pk(self, pks: list[int], keys: list[str] | None = None) -> list[dict[str, Any]]:
+        """The runs of `pks` (at most 1000) in that order, as `query_runs` gives them (with
+        `keys` alike); a run deleted since is left out."""
+
+    @abc.abstractmethod
+    def group_runs(
+        self,
+        entity: str | None,
+        project: str | None,
+        filters: dict[str, Any] | None,
+        by: list[str],
+        metrics: list[str],
+    ) -> list[dict[str, Any]]:
+        """The matching runs grouped in the database by the values of `by` (config.<key>,
+        summary.<key>), one dict per group, in no set order: "values" (per key, None when
+        missing), "present" (per key), "runs" (the count), and "metrics": {metric: count, sum,
+        sum_squares, min and max of its numbers}."""
 
     @abc.abstractmethod
     def projects(self) -> list[tuple[str, str, int]]:

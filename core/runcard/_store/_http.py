@@ -110,6 +110,10 @@ def chunk_from_wire(item: list[Any]) -> EncodedChunk:
 # already gone), by method: runcard's own error then
 _CALLERS_FAULT: dict[str, tuple[int, type[Exception]]] = {
     "query_runs": (400, UsageError),
+    "count_runs": (400, UsageError),
+    "run_pks": (400, UsageError),
+    "runs_by_pk": (400, UsageError),
+    "group_runs": (400, UsageError),
     "edit_run": (400, UsageError),
     "delete_run": (404, RunNotFoundError),
 }
@@ -149,6 +153,7 @@ class RemoteStore:
         order: str | None,
         limit: int | None = None,
         keys: list[str] | None = None,
+        offset: int = 0,
     ) -> list[dict[str, Any]]:
         runs: list[dict[str, Any]] = self._store(
             "query_runs",
@@ -158,8 +163,48 @@ class RemoteStore:
             order=order,
             limit=limit,
             keys=keys,
+            offset=offset,
         )
         return runs
+
+    def count_runs(
+        self, entity: str | None, project: str | None, filters: dict[str, Any] | None
+    ) -> int:
+        return int(self._store("count_runs", entity=entity, project=project, filters=filters))
+
+    def run_pks(
+        self,
+        entity: str | None,
+        project: str | None,
+        filters: dict[str, Any] | None,
+        order: str | None,
+    ) -> list[int]:
+        pks: list[int] = self._store(
+            "run_pks", entity=entity, project=project, filters=filters, order=order
+        )
+        return pks
+
+    def runs_by_pk(self, pks: list[int], keys: list[str] | None = None) -> list[dict[str, Any]]:
+        runs: list[dict[str, Any]] = self._store("runs_by_pk", pks=pks, keys=keys)
+        return runs
+
+    def group_runs(
+        self,
+        entity: str | None,
+        project: str | None,
+        filters: dict[str, Any] | None,
+        by: list[str],
+        metrics: list[str],
+    ) -> list[dict[str, Any]]:
+        groups: list[dict[str, Any]] = self._store(
+            "group_runs",
+            entity=entity,
+            project=project,
+            filters=filters,
+            by=by,
+            metrics=metrics,
+        )
+        return groups
 
     def projects(self) -> list[tuple[str, str, int]]:
         return [(entity, project, count) for entity, project, count in self._store("projects")]

@@ -214,6 +214,11 @@ class PostgresDialect:
         1e+20 back as 100000000000000000000, an int)."""
         return _fill("json_typeof({j}), ({j})::text", _path(column, rest))
 
+    def number(self, column: str, rest: str) -> Fragment:
+        """The key's value where it is a number (not true or false), else NULL."""
+        template = "(CASE WHEN jsonb_typeof({j}) = 'number' THEN ({j})::numeric END)"
+        return _fill(template, _path(f"{column}_jsonb", rest))
+
 
 def _path(column: str, rest: str) -> Fragment:
     """The value at `rest` (dotted) in the json or jsonb `column`, NULL when missing."""

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         def has_tag(self, tag: str) -> Fragment: ...
         def order(self, target: Target, now: float, direction: str) -> Fragment: ...
         def projection(self, column: str, rest: str) -> Fragment: ...
+        def number(self, column: str, rest: str) -> Fragment: ...
 
 
 RUN_FIELDS = {
@@ -148,6 +149,15 @@ class SQLiteDialect:
         type_sql, type_params = _json_read("json_type", column, rest)
         value_sql, value_params = _json_read("json_extract", column, rest)
         return f"{type_sql}, {value_sql}", [*type_params, *value_params]
+
+    def number(self, column: str, rest: str) -> Fragment:
+        """The key's value where it is a number (not true or false), else NULL."""
+        type_sql, type_params = _json_read("json_type", column, rest)
+        value_sql, value_params = _json_read("json_extract", column, rest)
+        return (
+            f"(CASE WHEN {type_sql} IN ('integer', 'real') THEN {value_sql} END)",
+            [*type_params, *value_params],
+        )
 
 
 SQLITE = SQLiteDialect()

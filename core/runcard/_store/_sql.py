@@ -17,6 +17,7 @@ from runcard._convert import loads
 from runcard._history import CHUNK_ROWS, EncodedChunk
 from runcard._store import _common, _fields
 from runcard._store._base import PUSHED_FIELDS
+from runcard._store._sql_pages import SQLPages
 from runcard._store._sql_read import RUN_PK, marks, one_of
 from runcard._store._sql_write import SQLWriter
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-class SQLStore(SQLWriter):
+class SQLStore(SQLWriter, SQLPages):
     """The Store interface over SQL, written once; a subclass gives the dialect."""
 
     # -- sync: this store's runs read for a push, and runs pushed into this store ----------

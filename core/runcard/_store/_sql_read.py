@@ -85,24 +85,41 @@ class SQLReader(Store):
         order: str | None,
         limit: int | None = None,
         keys: list[str] | None = None,
+        offset: int = 0,
     ) -> list[dict[str, Any]]:
         if self._db is None:
             return []
         now = time.time()
+        combined = _common.scoped(entity, project, filters)
+        where = _query.where_sql(combined, now, self._filters)
+        return self._select_runs(
+            where, _query.order_sql(order, now, self._filters), now, keys, limit, offset
+        )
+
+    def _select_runs(
+        self,
+        where_fragment: tuple[str, list[Any]],
+        order_fragment: tuple[str, list[Any]],
+        now: float,
+        keys: list[str] | None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """The runs WHERE `where_fragment`, ORDER BY `order_fragment`, as `query_runs` gives
+        them."""
         dialect = self._filters
         state, state_params = dialect.state(now)
-        combined = _common.scoped(entity, project, filters)
-        where, where_params = _query.where_sql(combined, now, dialect)
-        order_by, order_params = _query.order_sql(order, now, dialect)
+        where, where_params = where_fragment
+        order_by, order_params = order_fragment
         columns, column_params = RUN_COLUMNS.format(state=state), list(state_params)
         picks: list[tuple[str, list[str]]] = []  # (document, key path) of each projected key
         if keys is not None:
             columns, picks, column_params = self._projection(keys, state, state_params)
         sql = f"SELECT {columns} FROM runs WHERE {where} ORDER BY {order_by}"
         params = [*column_params, *where_params, *order_params]
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(limit)
+        if limit is not None or offset:
+            sql += " LIMIT ? OFFSET ?"  # SQLite takes no OFFSET without a LIMIT
+            params += [2**62 if limit is None else limit, offset]
         with self._reading() as db:
             cursor = db.execute(sql, params)
             names = [d[0] for d in cursor.description]

@@ -157,6 +157,21 @@ def _verify(store: Any, body: dict[str, Any]) -> Any:
 
 
 # -- the read side of the store, for Api(url=...) ----------------------------------------------
+def _scope(body: dict[str, Any]) -> tuple[str | None, str | None, dict[str, Any] | None]:
+    return (
+        optional(body, "entity", str),
+        optional(body, "project", str),
+        optional(body, "filters", dict),
+    )
+
+
+def _pks(body: dict[str, Any]) -> list[int]:
+    pks = _field(body, "pks", list)
+    if not all(type(pk) is int for pk in pks):
+        raise BadRequest("'pks' must be a list of integers")
+    return pks
+
+
 def _store_endpoint(api: Any) -> Any:
     calls = {
         "find_run": lambda s, b: s.find_run(
@@ -169,6 +184,13 @@ def _store_endpoint(api: Any) -> Any:
             optional(b, "order", str),
             None if b.get("limit") is None else integer(b, "limit", 0),
             strings(b, "keys"),
+            0 if b.get("offset") is None else integer(b, "offset", 0),
+        ),
+        "count_runs": lambda s, b: s.count_runs(*_scope(b)),
+        "run_pks": lambda s, b: s.run_pks(*_scope(b), optional(b, "order", str)),
+        "runs_by_pk": lambda s, b: s.runs_by_pk(_pks(b), strings(b, "keys")),
+        "group_runs": lambda s, b: s.group_runs(
+            *_scope(b), strings(b, "by") or [], strings(b, "metrics") or []
         ),
         "projects": lambda s, b: s.projects(),
         "revisions": lambda s, b: s.revisions(integer(b, "pk"), scope(b)),

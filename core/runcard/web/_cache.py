@@ -104,7 +104,7 @@ class RunCache:
         stamp = self._stamp()  # before the read: a write during it leaves the entry stale
         start = time.perf_counter()
         token = _feed.start_token(api, project, filters)
-        runs = api.runs(project or None, filters=filters, order="-created_at")
+        runs = list(api.runs(project or None, filters=filters, order="-created_at"))
         records: list[Record] = []
         for first in range(0, len(runs), 250):
             if in_thread:

@@ -68,7 +68,7 @@ def watched_runs(
     Their config and summary are decoded only when read, so unchanged ones cost little."""
     # created_at and finished_at are never later than heartbeat_at (creation and finish set it)
     recent = {"$or": [{"heartbeat_at": {"$gt": since - OVERLAP_SECONDS}}, {"state": "running"}]}
-    runs = api.runs(project or None, filters=_both(filters, recent), order="-created_at")
+    runs = list(api.runs(project or None, filters=_both(filters, recent), order="-created_at"))
     found = {r.path for r in runs}
     ended = runs_with_ids(api, project, live, _both(filters, {"state": {"$ne": "running"}}))
     runs += [r for r in ended if r.path not in found]
