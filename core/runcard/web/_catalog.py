@@ -26,6 +26,10 @@ class Catalog(RunCache):
         super().__init__(dir)
         self.paged = Paged(self.api, self._stamp)
 
+    def forget(self) -> None:
+        super().forget()
+        self.paged.clear()
+
     def _large(self, project: str | None, filters: dict[str, Any] | None) -> bool:
         """Whether more runs match than the cache holds (then nothing of them is held)."""
         if not self._exists() or self._key(project, filters) in self._cache:
@@ -105,9 +109,8 @@ class Catalog(RunCache):
         """A page of table rows, the columns to offer, and a token for `changes`."""
         window = slice(offset, offset + limit)
         if self._large(project, filters):
-            token = _feed.start_token(self.api, project, filters)
             page = self.paged.page(project, filters, sort, offset, limit)
-            return {**page, "token": token, "offset": offset, "limit": limit}
+            return {**page, "offset": offset, "limit": limit}
         found = self.in_memory(project, filters)
         if found is None:
             page = self._page_from_store(project, filters, sort, window)
@@ -196,12 +199,13 @@ class Catalog(RunCache):
     ) -> dict[str, Any]:
         """`groups` of more runs than the cache holds: grouped in the database, the columns
         (for `all_except` and the default metrics) from the newest runs."""
-        columns = self.paged.columns(project, filters)
-        for key in columns["config_varying"] if all_except else []:
-            excluded = any(key == x or key.startswith(x + ".") for x in all_except)
-            if key not in keys and not excluded:
-                keys.append(key)
-        metrics = metrics or columns["summary"][:4]
+        if all_except or not metrics:
+            columns = self.paged.columns(project, filters)
+            for key in columns["config_varying"] if all_except else []:
+                excluded = any(key == x or key.startswith(x + ".") for x in all_except)
+                if key not in keys and not excluded:
+                    keys.append(key)
+            metrics = metrics or columns["summary"][:4]
         if groupable([*keys, *metrics]) and len(keys) <= 16 and len(metrics) <= 16:
             found = self.paged.groups(project, filters, keys, metrics)
             total = self.paged.count(project, filters)

@@ -13,6 +13,7 @@ from typing import Any
 
 import runcard
 from runcard._compare import MISSING, canonical, sort_key, t975
+from runcard.web import _feed
 from runcard.web._records import Record, columns_of
 from runcard.web._values import cell
 
@@ -31,6 +32,11 @@ class Paged:
         self._lock = threading.Lock()
         self._answers: OrderedDict[tuple[Any, ...], tuple[float, Any]] = OrderedDict()
         self._answers_stamp: Any = None
+
+    def clear(self) -> None:
+        """Drop every kept answer (benchmarks: as at start-up)."""
+        with self._lock:
+            self._answers.clear()
 
     def _kept(self, question: tuple[Any, ...], work: Callable[[], Any]) -> Any:
         stamp = self._stamp()
@@ -76,7 +82,11 @@ class Paged:
         offset: int,
         limit: int,
     ) -> dict[str, Any]:
+        """A page of table rows, with the token for `changes` taken before it was read (good
+        while the store's stamp is the same)."""
+
         def work() -> dict[str, Any]:
+            token = _feed.start_token(self.api, project, filters)  # before the read, as always
             records = self._records(project, filters, sort or "-created_at", offset, limit)
             total = self.count(project, filters)
             return {
@@ -84,6 +94,7 @@ class Paged:
                 "stale": False,
                 "columns": self.columns(project, filters),
                 "columns_partial": total > COLUMN_SAMPLE,
+                "token": token,
                 "runs": [r.row() for r in records],
             }
 
@@ -108,6 +119,8 @@ class Paged:
     ) -> list[Record]:
         entity, name = _scope(project)
         store = self.api._open()
+        if order == "-created_at":  # the store's default order, the one its index serves
+            order = None
         rows = store.query_runs(entity, name, filters, order, limit=limit, offset=offset)
         return [Record(runcard.ApiRun(store, row)) for row in rows]
 
