@@ -134,7 +134,9 @@ def main() -> int:
     now, peak = rss_mib()
     if now > TARGET_RSS_MIB:
         missed.append("RSS")
-    print(f"  server RSS after those requests {now:.0f} MiB (peak {peak:.0f}; <= {TARGET_RSS_MIB:.0f})")
+    print(
+        f"  server RSS after those requests {now:.0f} MiB (peak {peak:.0f}; <= {TARGET_RSS_MIB:.0f})"
+    )
     print("targets " + (f"missed: {', '.join(missed)}" if missed else "met"))
     return 0
 

@@ -9,8 +9,8 @@ from operator import methodcaller
 from typing import Any
 
 from runcard._compare import MISSING, canonical, flatten_stored, group, keys_in_order
-from runcard.web._cache import RunCache
 from runcard.web import _feed, _paged
+from runcard.web._cache import RunCache
 from runcard.web._paged import Paged, groupable
 from runcard.web._records import Projected, Record, collector_paused, columns_of, in_order
 from runcard.web._values import cell, finite_number, stats

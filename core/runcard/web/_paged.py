@@ -115,13 +115,20 @@ class Paged:
         return list(self._kept(("groups", project, _text(filters), *by, "|", *metrics), work))
 
     def _records(
-        self, project: str | None, filters: dict[str, Any] | None, order: str, offset: int, limit: int
+        self,
+        project: str | None,
+        filters: dict[str, Any] | None,
+        order: str,
+        offset: int,
+        limit: int,
     ) -> list[Record]:
         entity, name = _scope(project)
         store = self.api._open()
-        if order == "-created_at":  # the store's default order, the one its index serves
-            order = None
-        rows = store.query_runs(entity, name, filters, order, limit=limit, offset=offset)
+        # "-created_at" as the store's default order: the one its index serves
+        default = order == "-created_at"
+        rows = store.query_runs(
+            entity, name, filters, None if default else order, limit=limit, offset=offset
+        )
         return [Record(runcard.ApiRun(store, row)) for row in rows]
 
 
