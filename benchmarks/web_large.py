@@ -60,12 +60,18 @@ def build(where: str, count: int) -> None:
 
         db = sqlite3.connect(os.path.join(where, "runcard.db"))
     mark = "%s" if postgres else "?"
+    # JSON columns as text both ways (PostgreSQL: json, and jsonb for the tags)
+    json_columns = {6: "::jsonb", 15: "::json", 16: "::json", 17: "::json", 18: "::json"}
+    names = [name.strip() for name in COLUMNS.split(",")]
+    read = [f"{n}::text" if postgres and i in json_columns else n for i, n in enumerate(names)]
     template = db.execute(
-        f"SELECT {COLUMNS} FROM runs WHERE project = {mark} ORDER BY pk LIMIT 1", [PROJECT]
+        f"SELECT {', '.join(read)} FROM runs WHERE project = {mark} ORDER BY pk LIMIT 1",
+        [PROJECT],
     ).fetchone()
     rng = random.Random(have)
     start = time.perf_counter()
-    insert = f"INSERT INTO runs ({COLUMNS}) VALUES ({', '.join([mark] * 19)})"
+    marks = [mark + (json_columns.get(i, "") if postgres else "") for i in range(len(names))]
+    insert = f"INSERT INTO runs ({COLUMNS}) VALUES ({', '.join(marks)})"
     for first in range(have, count, 10_000):
         rows = []
         for i in range(first, min(count, first + 10_000)):

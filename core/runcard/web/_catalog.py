@@ -34,6 +34,7 @@ class Catalog(RunCache):
         """Whether more runs match than the cache holds (then nothing of them is held)."""
         if not self._exists() or self._key(project, filters) in self._cache:
             return False
+        self.paged.fresh()
         return self.paged.count(project, filters) > _paged.HELD_RUNS
 
     def _projected(

@@ -32,6 +32,12 @@ class Paged:
         self._lock = threading.Lock()
         self._answers: OrderedDict[tuple[Any, ...], tuple[float, Any]] = OrderedDict()
         self._answers_stamp: Any = None
+        self._asked = threading.local()  # the stamp the answer being given reads against
+
+    def fresh(self) -> None:
+        """Read the store's stamp once for the answer about to be given: the questions it asks
+        share it (on PostgreSQL a stamp is a query)."""
+        self._asked.stamp = self._stamp()
 
     def clear(self) -> None:
         """Drop every kept answer (benchmarks: as at start-up)."""
@@ -39,7 +45,9 @@ class Paged:
             self._answers.clear()
 
     def _kept(self, question: tuple[Any, ...], work: Callable[[], Any]) -> Any:
-        stamp = self._stamp()
+        stamp = getattr(self._asked, "stamp", None)
+        if stamp is None:
+            stamp = self._stamp()
         with self._lock:
             if stamp != self._answers_stamp:
                 self._answers.clear()
