@@ -42,6 +42,8 @@ UNSUPPORTED = {
     "here: over a minute per run of this size; its history row reads 250k values",
     ("log_cost_step", "mlflow"): "its log() row passes step= already",
     ("log_cost_step", "tensorboardX"): "its log() row passes a step already",
+    ("log_rate_step", "mlflow"): "its log() row passes step= already",
+    ("log_rate_step", "tensorboardX"): "its log() row passes a step already",
 }
 
 
@@ -534,6 +536,16 @@ def log_rate_step_runcard(n: str) -> dict[str, Any]:
     run.finish()
     t1 = time.perf_counter()
     return {"value": count / (t1 - t0), "path": run.path}
+
+
+def log_rate_step_wandb(n: str) -> dict[str, Any]:
+    count = int(n)
+    run, log = _wandb_log()
+    t0 = time.perf_counter()
+    _log5_stepped(log, count)
+    run.finish()
+    t1 = time.perf_counter()
+    return {"value": count / (t1 - t0)}
 
 
 def log_rate_step_trackio(n: str) -> dict[str, Any]:
