@@ -187,6 +187,19 @@ def log_rate(ctx: Context, fig: Figure) -> None:
     _check_five(ctx.measure(fig, "log_rate", str(count)), count, fig.problems)
 
 
+@row(
+    "log_rate_step",
+    "log(d, step=i) of 5 floats, calls/s incl. finish",
+    unit="calls/s",
+    target=390_000,
+    at_least=True,
+)
+def log_rate_step(ctx: Context, fig: Figure) -> None:
+    count = _count(ctx, LOG_CALLS)
+    fig.title = f"log(d, step=i) of 5 floats, calls/s incl. finish ({_k(count)} calls)"
+    _check_five(ctx.measure(fig, "log_rate_step", str(count)), count, fig.problems)
+
+
 @row("log_cost", "log() median cost on the calling thread", unit="us", target=1.0)
 def log_cost(ctx: Context, fig: Figure) -> None:
     count = _count(ctx, COST_CALLS)

@@ -42,6 +42,8 @@ UNSUPPORTED = {
     "here: over a minute per run of this size; its history row reads 250k values",
     ("log_cost_step", "mlflow"): "its log() row passes step= already",
     ("log_cost_step", "tensorboardX"): "its log() row passes a step already",
+    ("log_rate_step", "mlflow"): "its log() row passes step= already",
+    ("log_rate_step", "tensorboardX"): "its log() row passes a step already",
 }
 
 
@@ -380,6 +382,12 @@ def _log5(log: LogFn, count: int) -> None:
         log({"a": x, "b": x + 0.5, "c": x * 0.25, "d": -x, "e": 1.0 / (i + 1)})
 
 
+def _log5_stepped(log: Callable[..., Any], count: int) -> None:
+    for i in range(count):
+        x = float(i)
+        log({"a": x, "b": x + 0.5, "c": x * 0.25, "d": -x, "e": 1.0 / (i + 1)}, step=i)
+
+
 def _log5_costs(log: Callable[..., Any], count: int, stepped: bool = False) -> dict[str, Any]:
     """Each call timed alone; the median cost of an empty timed pair is subtracted.
     `stepped`: each call is `log(row, step=i)`."""
@@ -513,6 +521,41 @@ def log_rate_tensorboardX(n: str) -> dict[str, Any]:
     t0 = time.perf_counter()
     _log5(log, count)
     writer.close()
+    t1 = time.perf_counter()
+    return {"value": count / (t1 - t0)}
+
+
+# calls/s of log(d, step=i), end to end: the loop and finish()
+def log_rate_step_runcard(n: str) -> dict[str, Any]:
+    import runcard
+
+    count = int(n)
+    run = runcard.init(project=PROJECT)
+    t0 = time.perf_counter()
+    _log5_stepped(run.log, count)
+    run.finish()
+    t1 = time.perf_counter()
+    return {"value": count / (t1 - t0), "path": run.path}
+
+
+def log_rate_step_wandb(n: str) -> dict[str, Any]:
+    count = int(n)
+    run, log = _wandb_log()
+    t0 = time.perf_counter()
+    _log5_stepped(log, count)
+    run.finish()
+    t1 = time.perf_counter()
+    return {"value": count / (t1 - t0)}
+
+
+def log_rate_step_trackio(n: str) -> dict[str, Any]:
+    import trackio
+
+    count = int(n)
+    log = _trackio_log()
+    t0 = time.perf_counter()
+    _log5_stepped(log, count)
+    trackio.finish()
     t1 = time.perf_counter()
     return {"value": count / (t1 - t0)}
 

@@ -14,7 +14,7 @@ from collections import deque
 
 from runcard._define_metric import Definitions
 from runcard._history import CHUNK_ROWS, Chunk
-from runcard._metrics import flatten
+from runcard._metrics import flatten_rows
 from runcard._open_row import merge_entries, merge_into_chunk
 
 TYPE_CHECKING = False
@@ -57,7 +57,7 @@ class History:
             popleft = queue.popleft
             entries = [popleft() for _ in range(len(queue))]
             warned = self._warned
-            rows = [flatten(entry[2], warned) for entry in entries]
+            rows = flatten_rows([entry[2] for entry in entries], warned)
             self._fold(entries, rows)
             if not self._keep_rows:
                 return

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from itertools import chain
 
 from runcard._convert import Conversion, is_json_int, long_int_text, to_config_value
 from runcard._warnings import MetricWarning, warn
@@ -79,6 +80,17 @@ def storable(key: str, value: Any, what: str) -> Any:
     text = long_int_text(value)
     warn(f"{what}: {key!r} holds an int too long for a JSON number; stored as text", MetricWarning)
     return text
+
+
+def flatten_rows(rows: list[dict[Any, Any]], warned: set[str]) -> list[dict[str, Any]]:
+    """`flatten` of each row; a batch whose rows are all flat and plain (the usual case) is
+    checked in two passes over it and returned as it is."""
+    values = chain.from_iterable(map(dict.values, rows))
+    if _PLAIN_TYPES.issuperset(map(type, values)) and _STR.issuperset(
+        map(type, chain.from_iterable(rows))
+    ):
+        return rows
+    return [flatten(row, warned) for row in rows]
 
 
 def flatten(data: dict[Any, Any], warned: set[str], prefix: str = "") -> dict[str, Any]:

@@ -18,6 +18,7 @@ EXPECTED_ROWS = {
     "init_finish_new_store",
     "log_rate",
     "log_cost",
+    "log_rate_step",
     "log_cost_step",
     "log_rss",
     "log_rss_long",

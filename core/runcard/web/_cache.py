@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import runcard
-from runcard.web import _feed
+from runcard.web import _feed, _paged
 from runcard.web._records import Record, collector_paused, columns_of, in_order
 
 CACHE_SECONDS = 30.0
@@ -240,6 +240,8 @@ class RunCache:
                     return
                 api = runcard.Api(dir=self._root)
                 for project in api.projects():
+                    if project.run_count > _paged.HELD_RUNS:  # answered page by page instead
+                        continue
                     path = f"{project.entity}/{project.name}"
                     key = self._key(path, None)
                     with self._lock:

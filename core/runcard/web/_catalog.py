@@ -9,8 +9,9 @@ from operator import methodcaller
 from typing import Any
 
 from runcard._compare import MISSING, canonical, flatten_stored, group, keys_in_order
-from runcard.web import _feed
+from runcard.web import _feed, _paged
 from runcard.web._cache import RunCache
+from runcard.web._paged import Paged, groupable
 from runcard.web._records import Projected, Record, collector_paused, columns_of, in_order
 from runcard.web._values import cell, finite_number, stats
 
@@ -18,7 +19,23 @@ COLUMN_SAMPLE = 200  # runs read whole to pick the first page's columns before t
 
 
 class Catalog(RunCache):
-    """Answers for the API, over the runs `RunCache` keeps."""
+    """Answers for the API, over the runs `RunCache` keeps; for more matching runs than it
+    holds (`_paged.HELD_RUNS`), over answers from the database (`Paged`)."""
+
+    def __init__(self, dir: str | None = None) -> None:
+        super().__init__(dir)
+        self.paged = Paged(self.api, self._stamp)
+
+    def forget(self) -> None:
+        super().forget()
+        self.paged.clear()
+
+    def _large(self, project: str | None, filters: dict[str, Any] | None) -> bool:
+        """Whether more runs match than the cache holds (then nothing of them is held)."""
+        if not self._exists() or self._key(project, filters) in self._cache:
+            return False
+        self.paged.fresh()
+        return self.paged.count(project, filters) > _paged.HELD_RUNS
 
     def _projected(
         self, project: str | None, filters: dict[str, Any] | None, keys: list[str]
@@ -92,6 +109,9 @@ class Catalog(RunCache):
     ) -> dict[str, Any]:
         """A page of table rows, the columns to offer, and a token for `changes`."""
         window = slice(offset, offset + limit)
+        if self._large(project, filters):
+            page = self.paged.page(project, filters, sort, offset, limit)
+            return {**page, "offset": offset, "limit": limit}
         found = self.in_memory(project, filters)
         if found is None:
             page = self._page_from_store(project, filters, sort, window)
@@ -142,6 +162,8 @@ class Catalog(RunCache):
         metrics: list[str],
     ) -> dict[str, Any]:
         keys = list(dict.fromkeys(by))
+        if self._large(project, filters):
+            return self._large_groups(project, filters, keys, all_except, metrics)
         # named keys and metrics can be read alone; the others are the whole read's columns
         found = (
             self.in_memory(project, filters)
@@ -167,6 +189,31 @@ class Catalog(RunCache):
             "stale": stale,
             "groups": grouped(records, keys, metrics),
         }
+
+    def _large_groups(
+        self,
+        project: str | None,
+        filters: dict[str, Any] | None,
+        keys: list[str],
+        all_except: list[str],
+        metrics: list[str],
+    ) -> dict[str, Any]:
+        """`groups` of more runs than the cache holds: grouped in the database, the columns
+        (for `all_except` and the default metrics) from the newest runs."""
+        if all_except or not metrics:
+            columns = self.paged.columns(project, filters)
+            for key in columns["config_varying"] if all_except else []:
+                excluded = any(key == x or key.startswith(x + ".") for x in all_except)
+                if key not in keys and not excluded:
+                    keys.append(key)
+            metrics = metrics or columns["summary"][:4]
+        if groupable([*keys, *metrics]) and len(keys) <= 16 and len(metrics) <= 16:
+            found = self.paged.groups(project, filters, keys, metrics)
+            total = self.paged.count(project, filters)
+        else:  # a run field: the runs read with only those keys, for this answer alone
+            records = self._projected(project, filters, [*keys, *metrics])
+            found, total = grouped(records, keys, metrics), len(records)
+        return {"keys": keys, "metrics": metrics, "total": total, "stale": False, "groups": found}
 
     def diff(self, paths: list[str]) -> dict[str, Any]:
         """Config keys whose values differ between the runs (missing, null and a value told
@@ -205,9 +252,16 @@ class Catalog(RunCache):
     ) -> dict[str, Any]:
         """The values of `keys` for every matching run (for parallel coordinates and scatter);
         without keys, the config keys that vary."""
-        found = self.in_memory(project, filters) if keys else self.snapshot(project, filters)
         records: list[Record] | list[Projected]
-        if found is None:
+        large = self._large(project, filters)
+        if large:  # read for this answer alone, not kept
+            keys = keys or self.paged.columns(project, filters)["config_varying"]
+            found = None
+        else:
+            found = self.in_memory(project, filters) if keys else self.snapshot(project, filters)
+        if large:
+            records, stale = self._projected(project, filters, keys), False
+        elif found is None:
             records, stale = self._projected(project, filters, keys), False
             self.want(project, filters)
         else:
