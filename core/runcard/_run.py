@@ -46,8 +46,10 @@ class Run:
         writer: Writer | None = None,
         pusher: Pusher | None = None,
         step: int = 0,
+        sweep: str | None = None,
     ) -> None:
         self.id = id
+        self.sweep_id = sweep  # the sweep whose agent started this run, as in wandb
         self.name = name
         self.entity = entity
         self.project = project

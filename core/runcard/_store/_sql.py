@@ -19,13 +19,14 @@ from runcard._store import _common, _fields
 from runcard._store._base import PUSHED_FIELDS
 from runcard._store._sql_read import RUN_PK, marks, one_of
 from runcard._store._sql_write import SQLWriter
+from runcard._store._sweeps import SweepTables
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
 
-class SQLStore(SQLWriter):
+class SQLStore(SweepTables, SQLWriter):
     """The Store interface over SQL, written once; a subclass gives the dialect."""
 
     # -- sync: this store's runs read for a push, and runs pushed into this store ----------
