@@ -95,14 +95,30 @@ def agent(
                 raise UsageError(f"agent(): sweep {sweep_id} is in project {claim['project']!r}")
             started += 1
             if function is not None:
-                _run_function(claim, function)
+                _run_function(store, claim, function)
             else:
-                from runcard._sweep_program import run_program
-
-                run_program(claim, dir)
+                _run_program(store, claim, _settings.store_root(dir))
     finally:
         store.close()
     return started
+
+
+def sweeps(project: str | None = None, *, dir: str | None = None) -> list[dict[str, Any]]:
+    """The sweeps (of `project`), each with its claimed runs (`Store.find_sweep`)."""
+    store = coordinator(dir)
+    try:
+        return list(store.list_sweeps(project))
+    finally:
+        store.close()
+
+
+def set_state(sweep_id: str, state: str, *, dir: str | None = None) -> None:
+    """Stop, cancel, pause or resume a sweep: agents claim only from a running one."""
+    store = coordinator(dir)
+    try:
+        store.set_sweep_state(sweep_id, state)
+    finally:
+        store.close()
 
 
 def suggest(spec: dict[str, Any], seed: int, slot: int, done: list[Any]) -> Any:
@@ -118,12 +134,27 @@ def suggest(spec: dict[str, Any], seed: int, slot: int, done: list[Any]) -> Any:
     return _sweep_bayes.bayes_point(spec, seed, slot, done)
 
 
-def _run_function(claim: dict[str, Any], function: Callable[[], Any]) -> None:
+def _watch(store: Any, claim: dict[str, Any], stop: Callable[[], None]) -> Any:
+    """Hyperband's watch over the claimed run, when the sweep terminates runs early."""
+    if not claim["spec"].get("early_terminate"):
+        return None
+    from runcard._sweep_hyperband import Watch
+
+    return Watch(store, claim, stop)
+
+
+def _run_function(store: Any, claim: dict[str, Any], function: Callable[[], Any]) -> None:
     """Run `function` for the claimed suggestion; its failure fails its run, not the agent."""
+    from runcard import _sweep_stop
+
     _sweep_state.offer(claim)
-    exit_code = 0
+    exit_code, state = 0, None
+    watch = _watch(store, claim, _sweep_stop.stopper())
     try:
-        function()
+        with _sweep_stop.catching(watch):
+            function()
+    except _sweep_stop.Stopped:
+        state = "stopped"
     except Exception:
         import logging
 
@@ -133,4 +164,22 @@ def _run_function(claim: dict[str, Any], function: Callable[[], Any]) -> None:
         _sweep_state.offer(None)
         run = _state.get_run()
         if run is not None and run.id == claim["run_id"]:
-            run.finish(exit_code=exit_code)
+            run.finish(exit_code=exit_code, state=state)
+
+
+def _run_program(store: Any, claim: dict[str, Any], root: str) -> None:
+    """Run the spec's program for the claimed suggestion; a hyperband stop ends it (SIGTERM)
+    and marks its run stopped."""
+    from runcard._sweep_program import start_program
+
+    process = start_program(claim, root)
+    watch = _watch(store, claim, process.terminate)
+    try:
+        code = process.wait()
+    finally:
+        if watch is not None:
+            watch.close()
+    if watch is not None and watch.stopped:
+        found = store.find_run(claim["entity"], claim["project"], claim["run_id"])
+        if found is not None:
+            store.finish_run(found["pk"], "stopped", code)

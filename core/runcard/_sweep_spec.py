@@ -239,9 +239,16 @@ def _early_terminate(value: Any, metric: dict[str, str] | None) -> dict[str, Any
 
 
 def brackets(early: dict[str, Any]) -> list[int]:
-    """The history lengths at which hyperband compares runs, smallest first: min_iter * eta**k
-    for k < s (s defaults to 3), or max_iter / eta**k for 1 <= k <= s, as wandb defines them."""
+    """The history lengths at which hyperband compares runs, as wandb defines them: max_iter
+    divided by eta once per bracket (s brackets, down to 1), or min_iter times eta**k."""
     eta = early["eta"]
     if "min_iter" in early:
-        return [early["min_iter"] * eta**k for k in range(early["s"] or 3)]
-    return sorted(max(1, int(early["max_iter"] / eta**k)) for k in range(1, early["s"] + 1))
+        return [early["min_iter"] * eta**k for k in range(40)]
+    band: float = early["max_iter"]
+    out = []
+    for _ in range(early["s"]):
+        band /= eta
+        if band < 1:
+            break
+        out.append(int(band))
+    return sorted(out)
