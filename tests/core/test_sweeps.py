@@ -282,3 +282,9 @@ def test_invalid_sweeps_fail_at_sweep_naming_the_key(spec: dict, named: str) -> 
     with pytest.raises(runcard.UsageError, match=f"sweep: {named}:"):
         runcard.sweep(spec)
     assert runcard.Api().runs("uncategorized") == []
+
+
+def test_a_bayes_sweep_without_optuna_names_the_extra() -> None:
+    spec = {"method": "bayes", "metric": {"name": "loss"}, "parameters": {"x": {"values": [1]}}}
+    with pytest.raises(runcard.UsageError, match=r"runcard\[sweeps\]"):
+        runcard.sweep(spec)
