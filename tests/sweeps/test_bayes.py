@@ -55,5 +55,5 @@ def test_bayes_suggests_within_the_space_reproducibly_and_learns_from_finished_r
 
 def test_bayes_sweeps_refuse_what_optuna_cannot_search() -> None:
     spec = {**SPEC, "parameters": {"m": {"distribution": "normal", "mu": 0, "sigma": 1}}}
-    with pytest.raises(runcard.UsageError, match="sweep: parameters.m: bayes needs a bounded"):
+    with pytest.raises(runcard.UsageError, match=r"sweep: parameters\.m: bayes needs a bounded"):
         runcard.sweep(spec)
