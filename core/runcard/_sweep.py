@@ -25,9 +25,10 @@ if TYPE_CHECKING:
 def coordinator(dir: str | None = None) -> Any:
     """Where sweeps are kept: the `runcard server` at RUNCARD_URL, else the store."""
     if os.environ.get(_settings.ENV_URL):
+        from runcard._store._http_sweeps import RemoteSweeps
         from runcard._sync import client_from_env
 
-        return client_from_env()
+        return RemoteSweeps(client_from_env())
     from runcard._store import open_store
 
     return open_store(_settings.store_root(dir))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -279,7 +280,7 @@ def test_wandb_documented_sweep_files_parse(tmp_path: Path, text: str) -> None:
     ],
 )
 def test_invalid_sweeps_fail_at_sweep_naming_the_key(spec: dict, named: str) -> None:
-    with pytest.raises(runcard.UsageError, match=f"sweep: {named}:"):
+    with pytest.raises(runcard.UsageError, match=re.escape(f"sweep: {named}:")):
         runcard.sweep(spec)
     assert runcard.Api().runs("uncategorized") == []
 

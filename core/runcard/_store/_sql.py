@@ -119,7 +119,9 @@ class SQLStore(SweepTables, SQLWriter):
         """The pk of the pushed run, created or brought up to date (summary, descriptions and
         host merged; config only through revisions, so edits made here are not undone)."""
         key = self._texts([run["entity"], run["project"], run["run_id"]])
-        values = [self._json(run[f]) if f == "tags" else self._text(run[f]) for f in PUSHED_FIELDS]
+        values = [
+            self._json(run[f]) if f == "tags" else self._text(run.get(f)) for f in PUSHED_FIELDS
+        ]
         documents = [self._json(run[name]) for name in ("summary", "descriptions", "host")]
         # insert or lock: concurrent first pushes of one run meet on the unique key
         db.execute(
