@@ -32,6 +32,7 @@ EXPECTED_ROWS = {
     "kill_step_20",
     "kill_step_300",
     "kill_step_5000",
+    "sweeps",
 }
 
 
