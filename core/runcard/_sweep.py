@@ -28,7 +28,9 @@ def coordinator(dir: str | None = None) -> Any:
         from runcard._store._http_sweeps import RemoteSweeps
         from runcard._sync import client_from_env
 
-        return RemoteSweeps(client_from_env())
+        client = client_from_env()
+        if client is not None:
+            return RemoteSweeps(client)
     from runcard._store import open_store
 
     return open_store(_settings.store_root(dir))

@@ -89,7 +89,8 @@ def sample(param: dict[str, Any], rng: random.Random) -> Any:
         return rng.choices(param["values"], weights=param["probabilities"])[0]
     if kind == "int_uniform":
         return rng.randint(param["min"], param["max"])
-    low, high = param.get("min"), param.get("max")
+    low: Any = param.get("min")
+    high: Any = param.get("max")
     base = kind.removeprefix("q_")
     if base == "uniform":
         value = rng.uniform(low, high)

@@ -175,7 +175,7 @@ def _slots(db: Any, sweep: dict[str, Any], now: float) -> list[dict[str, Any]]:
         if found is None and now - slot["claimed_at"] > UNSTARTED_SECONDS:
             state = "crashed"
         slot["state"] = state
-        value = None
+        value: Any = None
         if metric and found is not None and state in ("finished", "stopped"):
             value = found[3].get(metric["name"])
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
