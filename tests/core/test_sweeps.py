@@ -289,3 +289,24 @@ def test_a_bayes_sweep_without_optuna_names_the_extra() -> None:
     spec = {"method": "bayes", "metric": {"name": "loss"}, "parameters": {"x": {"values": [1]}}}
     with pytest.raises(runcard.UsageError, match=r"runcard\[sweeps\]"):
         runcard.sweep(spec)
+
+
+@pytest.mark.sqlite_only  # a migration of an SQLite store
+def test_a_store_from_before_sweeps_opens_and_takes_sweeps(store_dir: Path) -> None:
+    import sqlite3
+
+    old_run = runcard.init(project="old")
+    old_run.finish()
+    old = sqlite3.connect(Path(store_dir) / "runcard.db", isolation_level=None)
+    for statement in (
+        "DROP TABLE sweeps",
+        "DROP TABLE sweep_runs",
+        "ALTER TABLE runs DROP COLUMN sweep",
+        "PRAGMA user_version = 3",  # the store as main's schema left it
+    ):
+        old.execute(statement)
+    old.close()
+    sweep_id = runcard.sweep(GRID, project="old")
+    assert runcard.agent(sweep_id, function=lambda: runcard.init(), count=2) == 2
+    runs = {run.id: run.sweep for run in runcard.Api().runs("old")}
+    assert runs.pop(old_run.id) is None and set(runs.values()) == {sweep_id}
