@@ -81,7 +81,9 @@ def agent(
 ) -> int:
     """Run the sweep's suggestions one after another: `function()` (which calls
     `runcard.init()`), or without one, the spec's `program`. Stops after `count` runs, or when
-    the sweep has nothing left or is stopped; returns the number of runs started."""
+    the sweep has nothing left or is stopped; returns the number of runs started. A sweep id
+    names one sweep in the store: `project`, when given, is checked against the sweep's, and
+    `entity` is taken for wandb's signature (the runs go to the sweep's entity)."""
     if count is not None and (type(count) is not int or count < 1):
         raise UsageError(f"agent(count={count!r}): a positive integer")
     import socket
