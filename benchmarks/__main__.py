@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from benchmarks import _kill_steps, _rows, optuna_overhead, scale  # noqa: F401  (register rows)
+from benchmarks import _kill_steps, _rows, optuna_overhead, scale, sweeps  # noqa: F401
 from benchmarks._harness import (
     PEERS,
     ROWS,

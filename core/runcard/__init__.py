@@ -31,6 +31,7 @@ from runcard._proxies import config, summary
 from runcard._run import Run
 from runcard._session import define_metric, finish, init, log, setup
 from runcard._summary import Summary
+from runcard._sweep import agent, sweep
 from runcard._warnings import ConfigWarning, MetricWarning
 
 TYPE_CHECKING = False
@@ -62,6 +63,7 @@ __all__ = [
     "Summary",
     "UsageError",
     "__version__",
+    "agent",
     "config",
     "define_metric",
     "finish",
@@ -70,6 +72,7 @@ __all__ = [
     "run",
     "setup",
     "summary",
+    "sweep",
 ]
 
 for _name in __all__:

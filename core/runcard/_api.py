@@ -177,6 +177,7 @@ class ApiRun:
         self.state: str = row["state"]
         self.mode: str = row["mode"]
         self.exit_code: int | None = row["exit_code"]
+        self.sweep: str | None = row.get("sweep")  # the sweep that set its config, if any
         if self._partial:  # a projection: config and summary come decoded already
             self.__dict__["config"] = _user_keys(row["config"])
             self.__dict__["summary"] = row["summary"]

@@ -33,6 +33,7 @@ RUN_FIELDS = (
     "heartbeat_at",
     "exit_code",
     "mode",
+    "sweep",
 )
 AGGREGATES = ("mean", "std", "ci", "min", "max", "median", "sem", "count")
 

@@ -41,7 +41,7 @@ filter syntax (--filter, repeatable; several filters must all match):
   EXPR and EXPR   EXPR or EXPR   ( EXPR )     ("and" binds tighter than "or")
 KEY is config.<dotted.key>, summary.<key>, tags, state (running, finished, failed, stopped,
 crashed) or a run field: id, name, group, job_type, notes, entity, project,
-created_at, finished_at, exit_code, mode.
+sweep, created_at, finished_at, exit_code, mode.
 VALUE is read as null, true/false, a number or a [JSON, list]; anything else, or
 anything in 'single' or "double" quotes, is a string. Quote values holding spaces,
 commas or parentheses. KEY=null matches a stored null (not a missing key: KEY!?);
@@ -336,7 +336,18 @@ def _coerce(parser: _Parser, key: str, value: Any, at: int) -> Any:
                 f"{key} takes an ISO date such as 2025-01-31 or '2025-01-31 18:00', not {value!r}",
                 at,
             ) from None
-    textual = ("tags", "id", "name", "group", "job_type", "notes", "entity", "project", "state")
+    textual = (
+        "tags",
+        "id",
+        "name",
+        "group",
+        "job_type",
+        "notes",
+        "entity",
+        "project",
+        "state",
+        "sweep",
+    )
     if key in textual and value is not None and not isinstance(value, str):
         return str(value).lower() if isinstance(value, bool) else str(value)
     return value

@@ -59,8 +59,10 @@ class Run:
         pusher: Pusher | None = None,
         step: int = 0,
         resumed: bool = False,
+        sweep: str | None = None,
     ) -> None:
         self.id = id
+        self.sweep_id = sweep  # the sweep whose agent started this run, as in wandb
         self._name = name
         self.entity = entity
         self.project = project

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 
-from runcard import _settings, _state
+from runcard import _settings, _state, _sweep_state
 from runcard._config import Config
 from runcard._errors import RunNotFoundError, UsageError
 from runcard._history_buffer import History
@@ -93,6 +93,10 @@ def init(
         raise UsageError("init(): pass config_include_keys or config_exclude_keys, not both")
     if resume == "must" and not id:
         raise UsageError("init(resume='must') needs the id= of the run to continue")
+    swept = _sweep_state.take() if mode != "disabled" else None
+    if swept is not None:  # an agent's run: the sweep's project and run id win
+        project, entity = swept["project"] or project, swept["entity"] or entity
+        id = swept["run_id"] or id
     project = project or _settings.default_project()
     _check_name("project", project)
     entity = entity or _settings.default_entity()
@@ -104,6 +108,8 @@ def init(
     collected: list[Any] = []
     object.__setattr__(config_obj, "_sink", collected.extend)
     apply_init_config(config_obj, config, config_include_keys, config_exclude_keys)
+    if swept is not None:  # after the script's defaults: the sweep's values win, locked
+        config_obj.update_locked(swept["params"], user=swept["sweep_id"])
 
     identity: dict[str, Any] = {
         "id": id or new_run_id(),
@@ -116,6 +122,7 @@ def init(
         "notes": notes,
         "mode": mode,
         "root": _settings.store_root(dir),
+        "sweep": None if swept is None else swept["sweep_id"],
     }
     try:
         _fields.check_new(identity)

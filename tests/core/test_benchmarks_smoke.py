@@ -39,6 +39,7 @@ EXPECTED_ROWS = {
     "scale_group",
     "scale_page",
     "scale_sort",
+    "sweeps",
 }
 
 

@@ -22,6 +22,7 @@ from runcard._cli import (
     _inspect,
     _runs,
     _serve,
+    _sweep,
     _sync,
 )
 from runcard._cli._output import EXIT_CODES_HELP, NOT_FOUND, STORE, USAGE, CliError, Terminal
@@ -32,7 +33,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-COMMANDS = (_runs, _inspect, _config, _export, _import, _demo, _sync, _doctor, _serve)
+COMMANDS = (_runs, _inspect, _config, _export, _import, _demo, _sync, _doctor, _serve, _sweep)
 DIR_HELP = "the store directory (default: $RUNCARD_DIR, else ~/.runcard)"
 
 

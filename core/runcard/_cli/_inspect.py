@@ -71,6 +71,7 @@ def record(run: ApiRun) -> dict[str, Any]:
         "tags": run.tags,
         "notes": run.notes,
         "state": run.state,
+        "sweep": getattr(run, "sweep", None),
         "exit_code": getattr(run, "exit_code", None),
         "created_at": run.created_at,
         "finished_at": run.finished_at,
@@ -99,6 +100,7 @@ def show_command(args: argparse.Namespace, api: Api, term: Terminal) -> int:
         ),
         ("group", run.group),
         ("job type", run.job_type),
+        ("sweep", getattr(run, "sweep", None)),
         ("tags", ", ".join(run.tags) if run.tags else None),
         ("notes", run.notes),
     ]

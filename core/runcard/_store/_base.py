@@ -34,6 +34,7 @@ PUSHED_FIELDS = (
     "finished_at",
     "heartbeat_at",
     "heartbeat_interval",
+    "sweep",
 )
 
 

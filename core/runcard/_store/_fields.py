@@ -120,7 +120,10 @@ _CHECKS: dict[str, Callable[[str, Any], None]] = {
     "summary": _document,
     "descriptions": _document,
     "host": _document,
+    "sweep": _text(TEXT_CHARS, optional=True),
 }
+# run fields a push may lack (from a client older than the field): null then
+OPTIONAL_PUSHED = ("sweep",)
 
 
 def check_edit(fields: dict[str, Any]) -> list[tuple[str, str, Any]]:
@@ -151,6 +154,8 @@ def check_new(identity: dict[str, Any]) -> None:
 def check_pushed(run: dict[str, Any]) -> None:
     """A pushed run's fields (those `_CHECKS` names: all a push carries) checked."""
     for field, check in _CHECKS.items():
+        if field not in run and field in OPTIONAL_PUSHED:
+            continue
         if field not in run:
             raise UsageError(f"run field {field!r} is missing")
         check(field, run[field])

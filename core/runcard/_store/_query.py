@@ -59,6 +59,7 @@ RUN_FIELDS = {
     "heartbeat_at": "heartbeat_at",
     "exit_code": "exit_code",
     "mode": "mode",
+    "sweep": "sweep",
 }
 JSON_COLUMNS = {"config": "config", "summary": "summary", "summary_metrics": "summary"}
 COMPARISONS = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}

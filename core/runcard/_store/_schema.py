@@ -92,6 +92,32 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (run_pk, origin)
         ) WITHOUT ROWID""",
     ],
+    [
+        # sweeps (see _sweeps): the sweep, and one row per suggestion an agent claimed
+        """CREATE TABLE IF NOT EXISTS sweeps (
+            sweep_id TEXT PRIMARY KEY,
+            entity TEXT NOT NULL,
+            project TEXT NOT NULL,
+            name TEXT,
+            spec TEXT NOT NULL,
+            seed INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            created_at REAL NOT NULL
+        )""",
+        """CREATE TABLE IF NOT EXISTS sweep_runs (
+            pk INTEGER PRIMARY KEY,
+            sweep_id TEXT NOT NULL,
+            slot INTEGER NOT NULL,
+            run_id TEXT NOT NULL,
+            params TEXT NOT NULL,
+            agent TEXT,
+            claimed_at REAL NOT NULL,
+            status TEXT NOT NULL,
+            retry INTEGER NOT NULL DEFAULT 0
+        )""",
+        "CREATE INDEX IF NOT EXISTS sweep_runs_by_sweep ON sweep_runs (sweep_id, slot)",
+        "ALTER TABLE runs ADD COLUMN sweep TEXT",
+    ],
 ]
 
 VERSION = len(MIGRATIONS)

@@ -20,13 +20,14 @@ from runcard._store._base import PUSHED_FIELDS
 from runcard._store._sql_pages import SQLPages
 from runcard._store._sql_read import RUN_PK, marks, one_of
 from runcard._store._sql_write import SQLWriter
+from runcard._store._sweeps import SweepTables
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
 
-class SQLStore(SQLWriter, SQLPages):
+class SQLStore(SweepTables, SQLWriter, SQLPages):
     """The Store interface over SQL, written once; a subclass gives the dialect."""
 
     # -- sync: this store's runs read for a push, and runs pushed into this store ----------
@@ -119,7 +120,9 @@ class SQLStore(SQLWriter, SQLPages):
         """The pk of the pushed run, created or brought up to date (summary, descriptions and
         host merged; config only through revisions, so edits made here are not undone)."""
         key = self._texts([run["entity"], run["project"], run["run_id"]])
-        values = [self._json(run[f]) if f == "tags" else self._text(run[f]) for f in PUSHED_FIELDS]
+        values = [
+            self._json(run[f]) if f == "tags" else self._text(run.get(f)) for f in PUSHED_FIELDS
+        ]
         documents = [self._json(run[name]) for name in ("summary", "descriptions", "host")]
         # insert or lock: concurrent first pushes of one run meet on the unique key
         db.execute(

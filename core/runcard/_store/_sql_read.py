@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 
 RUN_COLUMNS = (
     "pk, entity, project, run_id, name, group_name, job_type, tags, notes, mode, {state} AS state,"
-    " exit_code, created_at, finished_at, heartbeat_at, heartbeat_interval, config, summary,"
-    " descriptions, host"
+    " exit_code, created_at, finished_at, heartbeat_at, heartbeat_interval, sweep, config,"
+    " summary, descriptions, host"
 )
 RUN_PK = "SELECT pk FROM runs WHERE entity = ? AND project = ? AND run_id = ?"
 

@@ -71,7 +71,8 @@ class SQLWriter(SQLReader):
             inserted = db.execute(
                 "INSERT INTO runs (entity, project, run_id, name, group_name, job_type, tags,"
                 " notes, mode, state, created_at, heartbeat_at, heartbeat_interval, config,"
-                " descriptions, host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)"
+                " descriptions, host, sweep)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (entity, project, run_id) DO NOTHING",
                 (
                     *key,
@@ -87,6 +88,7 @@ class SQLWriter(SQLReader):
                     self._json(config),
                     self._json(fields.get("descriptions") or {}),
                     self._json(fields.get("host") or {}),
+                    text(fields.get("sweep")),
                 ),
             )
             if not inserted.rowcount:  # created meanwhile by another process: undo the counter

@@ -84,7 +84,12 @@ class SQLiteStore(SQLStore):
             version = db.execute("PRAGMA user_version").fetchone()[0]
             for statements in MIGRATIONS[version:]:
                 for statement in statements:
-                    db.execute(statement)
+                    try:
+                        db.execute(statement)
+                    except sqlite3.OperationalError as exc:
+                        # ADD COLUMN has no IF NOT EXISTS: a column already there is done
+                        if "duplicate column" not in str(exc):
+                            raise
             db.execute(f"PRAGMA user_version={VERSION}")
 
     # -- connection ------------------------------------------------------------------------

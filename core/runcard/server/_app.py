@@ -40,6 +40,7 @@ from runcard.server._parse import (
     text,
 )
 from runcard.server._parse import field as _field
+from runcard.server._sweeps import CALLS as sweep_calls
 from runcard.web._guard import MAX_BODY_BYTES, Guard
 
 MAX_CHUNKS_PER_READ = 256
@@ -98,6 +99,7 @@ def create_server_app(
         Route("/api/v1/push", api(_push), methods=["POST"]),
         Route("/api/v1/verify", api(_verify), methods=["POST"]),
         Route("/api/v1/store/{method}", _store_endpoint(api), methods=["POST"]),
+        Route("/api/v1/sweeps/{method}", _methods(api, sweep_calls), methods=["POST"]),
         Mount("/", app=web),
     ]
     # on loopback, only Host headers naming loopback are served (no DNS rebinding), the logging
@@ -213,12 +215,17 @@ def _store_endpoint(api: Any) -> Any:
         ),
         "delete_run": lambda s, b: s.delete_run(integer(b, "pk")),
     }
+    return _methods(api, calls)
+
+
+def _methods(api: Any, calls: dict[str, Any]) -> Any:
+    """One endpoint for `calls`, by the request's {method}."""
     handlers = {name: api(_checked(call)) for name, call in calls.items()}
 
     async def endpoint(request: Request) -> Response:
         handler = handlers.get(request.path_params["method"])
         if handler is None:
-            return JSONResponse({"error": "no such store method"}, 404)
+            return JSONResponse({"error": "no such method"}, 404)
         response: Response = await handler(request)
         return response
 
