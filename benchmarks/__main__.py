@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from benchmarks import _kill_steps, _rows  # noqa: F401  (register the rows)
+from benchmarks import _importance_row, _kill_steps, _rows  # noqa: F401  (register the rows)
 from benchmarks._harness import (
     PEERS,
     ROWS,

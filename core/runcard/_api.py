@@ -10,6 +10,7 @@ from runcard import _settings
 from runcard._config import _leaves, revision_key
 from runcard._convert import Conversion, loads, to_config_value
 from runcard._errors import RunNotFoundError, UsageError
+from runcard._importance import project_importance
 from runcard._store import _fields
 
 TYPE_CHECKING = False
@@ -120,6 +121,8 @@ class Api:
         store = self._open()
         rows = store.query_runs(entity, project, filters, order, keys=keys)
         return [ApiRun(store, row, partial=keys is not None) for row in rows]
+
+    importance = project_importance  # (project, metric, filters=None, keys=None, seed=0)
 
     def projects(self, entity: str | None = None) -> list[Project]:
         return [

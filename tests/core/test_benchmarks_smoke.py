@@ -4,6 +4,7 @@ A smoke test only: it never asserts a timing (targets are benchmarks, not timed 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -32,6 +33,7 @@ EXPECTED_ROWS = {
     "kill_step_20",
     "kill_step_300",
     "kill_step_5000",
+    "importance",
 }
 
 
@@ -49,8 +51,12 @@ def test_benchmarks_quick(tmp_path: Path) -> None:
     assert result.returncode == 0, f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
     rows = json.loads(out.read_text())["rows"]
     assert {r["key"] for r in rows} >= EXPECTED_ROWS
+    analysis = importlib.util.find_spec("sklearn") is not None  # the `analysis` extra
     for r in rows:
         assert r["title"] in result.stdout
+        if r["key"] == "importance" and not analysis:
+            assert "runcard[analysis]" in r["tools"]["runcard"]["skipped"]
+            continue
         assert r["problems"] == [], r["title"]
         assert r["value"] is not None and r["value"] >= 0, r["title"]
         assert len(r["tools"]["runcard"]["samples"]) >= 2, r["title"]  # SIGKILL rows: 4 per rep

@@ -13,7 +13,7 @@ import os
 import sys
 
 import runcard
-from runcard._cli import _config, _demo, _doctor, _inspect, _runs, _serve, _sync
+from runcard._cli import _config, _demo, _doctor, _importance, _inspect, _runs, _serve, _sync
 from runcard._cli._output import EXIT_CODES_HELP, NOT_FOUND, STORE, USAGE, CliError, Terminal
 from runcard._cli._values import KeyNotFound
 from runcard._filters import FilterError
@@ -22,7 +22,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-COMMANDS = (_runs, _inspect, _config, _demo, _sync, _doctor, _serve)
+COMMANDS = (_runs, _inspect, _config, _importance, _demo, _sync, _doctor, _serve)
 DIR_HELP = "the store directory (default: $RUNCARD_DIR, else ~/.runcard)"
 
 
