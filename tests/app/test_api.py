@@ -249,7 +249,19 @@ def test_non_finite_numbers_are_valid_json(store_dir: Path) -> None:
 def test_index_and_vendored_chart_library_are_served(client: TestClient) -> None:
     assert "runcard" in client.get("/").text
     # ES modules, served as they are: a JavaScript type, each module's imports there too
-    for name in ("main", "dom", "state", "charts", "table", "groups", "diff", "run", "plots"):
+    for name in (
+        "main",
+        "dom",
+        "state",
+        "charts",
+        "curves",
+        "table",
+        "groups",
+        "diff",
+        "importance",
+        "run",
+        "plots",
+    ):
         answer = client.get(f"/static/js/{name}.js")
         assert answer.status_code == 200, name
         assert "javascript" in answer.headers["content-type"], name

@@ -1,6 +1,7 @@
-// Selected runs side by side: the config keys that differ, the summaries, overlaid curves.
+// Runs ticked in the table, on one page the URL names (sel=PATH,PATH,...): the config keys that
+// differ, the summaries side by side, and their curves overlaid with the chart controls.
 
-import { lineChart } from "./charts.js";
+import { curveControls, curveSettings, overlayChart } from "./curves.js";
 import { h, show } from "./dom.js";
 import { api, go, main, selected, with_ } from "./state.js";
 
@@ -23,11 +24,13 @@ export async function diffView(project, q) {
   if (metrics.length) {
     const metric = q.get("metric") && metrics.includes(q.get("metric")) ? q.get("metric") : metrics[0];
     const [entity, name] = project.split("/");
+    const change = (changes) => go(["p", entity, name], with_(q, changes));
     main.appendChild(h("div", { className: "toolbar" }, "overlay metric: ",
-      h("select", { id: "overlay-metric", onchange: (e) => go(["p", entity, name], with_(q, { metric: e.target.value })) },
+      h("select", { id: "overlay-metric", onchange: (e) => change({ metric: e.target.value }) },
         metrics.map((m) => h("option", { value: m, selected: m === metric }, m)))));
+    main.appendChild(curveControls(q, change, metrics));
     const box = h("div", { className: "chart wide", id: "overlay" });
     main.appendChild(box);
-    await lineChart(box, sel, metric);
+    await overlayChart(box, sel, metric, curveSettings(q));
   }
 }

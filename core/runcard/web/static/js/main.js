@@ -4,6 +4,7 @@
 import { diffView } from "./diff.js";
 import { h } from "./dom.js";
 import { groupsView } from "./groups.js";
+import { importanceView } from "./importance.js";
 import { parallelView, scatterView } from "./plots.js";
 import { runView } from "./run.js";
 import { api, crumbs, fail, go, main, onRender, resetView, route, with_ } from "./state.js";
@@ -39,7 +40,7 @@ async function projectsView() {
   );
 }
 
-const VIEWS = ["table", "groups", "diff", "parallel", "scatter"];
+const VIEWS = ["table", "groups", "diff", "importance", "parallel", "scatter"];
 
 async function projectView(project, q) {
   const view = q.get("view") || "table";
@@ -58,6 +59,7 @@ async function projectView(project, q) {
   if (q.get("filter")) params.filter = q.get("filter");
   if (view === "groups") await groupsView(project, q, params);
   else if (view === "diff") await diffView(project, q);
+  else if (view === "importance") await importanceView(project, q, params);
   else if (view === "parallel") await parallelView(project, q, params);
   else if (view === "scatter") await scatterView(project, q, params);
   else await tableView(project, q, params);

@@ -17,13 +17,9 @@ export async function runView(path) {
   main.appendChild(grid);
   main.appendChild(h("h3", {}, "Config"));
   main.appendChild(h("table", { id: "config" }, h("tr", {}, h("th", {}, "key"), h("th", {}, "value"), h("th", {}, "set by")),
-    flatRows(r.config).map(([k, v]) => {
-      const revs = r.provenance[k] || [];
-      const last = revs[revs.length - 1];
-      const history = revs.length ? h("details", {}, h("summary", {}, (last.source || "") + (revs.length > 1 ? ` (${revs.length} revisions)` : "")),
-        revs.map((rev) => h("div", {}, `${rev.source}${rev.detail ? " " + rev.detail : ""}${rev.step !== null ? " at step " + rev.step : ""}: `, plain(rev.value)))) : "";
-      return h("tr", {}, h("td", { title: r.descriptions[k] || "" }, k, r.descriptions[k] ? " ⓘ" : ""), h("td", {}, plain(v)), h("td", {}, history));
-    })));
+    flatRows(r.config).map(([k, v]) => h("tr", { "data-key": k },
+      h("td", { title: r.descriptions[k] || "" }, k, r.descriptions[k] ? " ⓘ" : ""), h("td", {}, plain(v)),
+      h("td", { className: "provenance" }, provenance(r.provenance[k] || []))))));
   main.appendChild(h("h3", {}, "Summary"));
   const summary = h("table", { id: "summary" });
   const showSummary = (values) => summary.replaceChildren(
@@ -99,4 +95,20 @@ export function watchRun(r, plots, grid, { state, showSummary }) {
     if (answers.some((a) => a.state === "running")) pollLater(grid, LIVE_POLL_MS, tick);
   };
   pollLater(grid, LIVE_POLL_MS, tick);
+}
+
+function revision(rev) {
+  // as `runcard config blame` writes it: the source, then where (file:line, a flag, a file)
+  const where = rev.detail && rev.detail !== "removed" ? " " + rev.detail : "";
+  return `${rev.source}${where}${rev.step !== null && rev.step !== undefined ? " at step " + rev.step : ""}`;
+}
+
+function provenance(revs) {
+  // the last revision inline; earlier ones, with their values, one click away
+  if (!revs.length) return "";
+  const last = revs[revs.length - 1];
+  const inline = h("span", { className: "source" }, revision(last));
+  if (revs.length === 1) return inline;
+  return [inline, " ", h("details", { className: "revisions" }, h("summary", {}, `${revs.length} revisions`),
+    revs.map((rev) => h("div", {}, revision(rev), ": ", plain(rev.value))))];
 }
