@@ -12,8 +12,15 @@ from __future__ import annotations
 import json
 import math
 
-from runcard._compare import MISSING, canonical, flatten_stored, is_number, varying_config
-from runcard._errors import UsageError
+from runcard._compare import (
+    MISSING,
+    canonical,
+    flatten_stored,
+    is_number,
+    lookup,
+    varying_config,
+)
+from runcard._errors import Error, UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -62,7 +69,7 @@ def importance(
     `keys` given (all when None). Runs without a number for the metric are left out."""
     metric = metric if metric.startswith("summary.") else f"summary.{metric}"
     name = metric.partition(".")[2]
-    kept = [(run, value) for run in runs if is_number(value := _lookup(run.summary, name))]
+    kept = [(run, value) for run in runs if is_number(value := lookup(run.summary, name))]
     kept = [(run, v) for run, v in kept if math.isfinite(v)]
     flats = [flatten_stored(run.config) for run, _ in kept]
     wanted = None if keys is None else [_config_key(k) for k in keys]
@@ -113,17 +120,6 @@ def importance(
     return report
 
 
-def _lookup(summary: dict[str, Any], dotted: str) -> Any:
-    if dotted in summary:
-        return summary[dotted]
-    node: Any = summary
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return MISSING
-        node = node[part]
-    return node
-
-
 def _config_key(key: str) -> str:
     if not isinstance(key, str) or not key:
         raise UsageError(f"importance: keys must be config key names, got {key!r}")
@@ -136,7 +132,7 @@ def _set_by_sweep(run: ApiRun, keys: list[str]) -> list[str]:
         return []
     try:
         provenance = run.provenance()
-    except Exception:  # a run read from a server may not carry revisions: nothing to tell apart
+    except Error:  # revisions unreadable: the keys are listed as constant, nothing is lost
         return []
     last = {key: revisions[-1].get("source") for key, revisions in provenance.items()}
     return [k for k in keys if last.get(k.partition(".")[2]) == "sweep"]

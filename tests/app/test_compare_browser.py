@@ -129,7 +129,7 @@ def test_groups_table_lists_every_metric_and_charts_one_that_varies(
 
 
 def test_ticked_runs_overlay_and_diff_on_one_page_the_url_names(
-    page: Any, server: str, store: Any, context_page: Any
+    page: Any, server: str, store: Any, browser: Any
 ) -> None:
     a, b, c = store[1]["imp"][:3]
     open_view(page, project_url(page, server, "imp"))
@@ -142,10 +142,15 @@ def test_ticked_runs_overlay_and_diff_on_one_page_the_url_names(
     assert diffed == ["lr", "seed", HOSTILE_KEY]
     no_injection(page)
     shared = page.url
-    open_view(context_page, shared)  # the same URL in a fresh page shows the same comparison
-    context_page.wait_for_selector("#overlay[data-runs='3'] canvas")
-    assert len(option(context_page, "overlay")["series"]) == 3
-    assert page.errors == [] and context_page.errors == []
+    fresh = browser.new_page()  # a context of its own: only the URL carries the comparison
+    errors: list[str] = []
+    fresh.on("pageerror", lambda exc: errors.append(str(exc)))
+    open_view(fresh, shared)
+    fresh.wait_for_selector("#overlay[data-runs='3'] canvas")
+    assert len(option(fresh, "overlay")["series"]) == 3
+    assert fresh.locator("#diff tr[data-key]").count() == 3
+    fresh.close()
+    assert page.errors == [] and errors == []
 
 
 def test_smoothing_x_axis_and_log_y_change_the_drawn_series(
@@ -196,14 +201,3 @@ def test_run_config_shows_each_values_provenance_inline(page: Any, server: str, 
     assert XSS_IMG in page.locator("#run-name").inner_text()
     no_injection(page)
     assert page.errors == []
-
-
-@pytest.fixture
-def context_page(browser: Any) -> Any:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.errors = errors
-    yield pg
-    context.close()
