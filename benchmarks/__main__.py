@@ -12,7 +12,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from benchmarks import _kill_steps, _rows, optuna_overhead, scale, sweeps  # noqa: F401
+from benchmarks import (  # noqa: F401  (register the rows)
+    _importance_row,
+    _kill_steps,
+    _rows,
+    optuna_overhead,
+    scale,
+    sweeps,
+)
 from benchmarks._harness import (
     PEERS,
     ROWS,

@@ -11,6 +11,7 @@ from runcard._config import _leaves, revision_key
 from runcard._convert import Conversion, loads, to_config_value
 from runcard._errors import RunNotFoundError, UsageError
 from runcard._history_rows import HistoryScan, check_keys, chunk_rows
+from runcard._importance import project_importance
 from runcard._store import _fields
 
 TYPE_CHECKING = False
@@ -120,6 +121,8 @@ class Api:
             limit,
             lambda row: ApiRun(store, row, partial=partial),
         )
+
+    importance = project_importance  # (project, metric, filters=None, keys=None, seed=0)
 
     def projects(self, entity: str | None = None) -> list[Project]:
         return [

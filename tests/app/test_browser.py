@@ -76,7 +76,10 @@ def test_grouping_by_a_config_key_shows_groups_counts_and_means(
         key = row.locator("td.key").inner_text()
         found[key] = (
             row.locator("td.count").inner_text(),
-            float(row.locator("td.mean").get_attribute("data-mean") or "nan"),
+            float(
+                row.locator("td.mean[data-metric='summary.acc']").get_attribute("data-mean")
+                or "nan"
+            ),
         )
     assert found.keys() == {"0.1", "0.01"}
     assert found["0.1"][0] == "3" and abs(found["0.1"][1] - 0.8) < 1e-9

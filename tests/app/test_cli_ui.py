@@ -54,7 +54,7 @@ def test_ui_serves_the_store_given_by_dir(store_dir: Path) -> None:
         answer = _get_json(f"http://127.0.0.1:{port}/api/projects", proc)
         assert [p["name"] for p in answer["projects"]] == ["served"]
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/") as response:
-            assert b"/static/app.js" in response.read()
+            assert b"/static/js/main.js" in response.read()
         rebound = urllib.request.Request(
             f"http://127.0.0.1:{port}/api/projects", headers={"Host": "evil.example"}
         )

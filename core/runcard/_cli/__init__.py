@@ -19,6 +19,7 @@ from runcard._cli import (
     _doctor,
     _export,
     _import,
+    _importance,
     _inspect,
     _runs,
     _serve,
@@ -33,7 +34,19 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-COMMANDS = (_runs, _inspect, _config, _export, _import, _demo, _sync, _doctor, _serve, _sweep)
+COMMANDS = (
+    _runs,
+    _inspect,
+    _config,
+    _importance,
+    _export,
+    _import,
+    _demo,
+    _sync,
+    _doctor,
+    _serve,
+    _sweep,
+)
 DIR_HELP = "the store directory (default: $RUNCARD_DIR, else ~/.runcard)"
 
 

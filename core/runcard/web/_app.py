@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 import runcard
 from runcard import _filters
 from runcard._store._query import MAX_NESTING, MAX_VALUES, check_size
-from runcard.web import _charts
+from runcard.web import _analysis, _charts, _curves
 from runcard.web._catalog import Catalog
 from runcard.web._feed import IDS_PER_QUERY
 from runcard.web._values import json_safe
@@ -83,6 +83,12 @@ def _list(request: Request, name: str) -> list[str]:
     for raw in request.query_params.getlist(name):
         values.extend(v.strip() for v in raw.split(",") if v.strip())
     return values
+
+
+def _x_axis(request: Request) -> str:
+    """The x of /api/curves: step (default), wall, relative, or a logged key."""
+    x = request.query_params.get("x") or "step"
+    return {"step": "_step", "wall": "_timestamp", "relative": "_relative"}.get(x, x)
 
 
 def create_app(dir: str | None = None, allowed_hosts: list[str] | None = None) -> Starlette:
@@ -160,6 +166,23 @@ def create_app(dir: str | None = None, allowed_hosts: list[str] | None = None) -
             raise ApiError(400, f"give runs=PATH,... (1 to {MAX_BAND_RUNS}) and key=METRIC")
         return _charts.band(catalog.api, paths, key, _int(request, "points", 200, 2, MAX_POINTS))
 
+    def importance(request: Request) -> Any:
+        filters = parse_filter(request.query_params.get("filter"))
+        metric = request.query_params.get("metric") or None
+        return _analysis.importance(
+            catalog.api, project(request), filters, metric, _list(request, "keys")
+        )
+
+    def curves(request: Request) -> Any:
+        paths, key, x = _list(request, "runs"), request.query_params.get("key"), _x_axis(request)
+        if not 1 <= len(paths) <= MAX_BAND_RUNS or not key:
+            raise ApiError(400, f"give runs=PATH,... (1 to {MAX_BAND_RUNS}) and key=METRIC")
+        if request.query_params.get("spread"):  # a group's mean, ± std, min and max
+            return _curves.spread(catalog.api, paths, key, x, _int(request, "points", 200, 2, 2000))
+        return _curves.curves(
+            catalog.api, paths, key, x, _int(request, "points", 500, 2, MAX_POINTS)
+        )
+
     def changes(request: Request) -> Any:
         return catalog.changes(
             project(request),
@@ -208,6 +231,8 @@ def create_app(dir: str | None = None, allowed_hosts: list[str] | None = None) -
         Route("/api/band", endpoint(band)),
         Route("/api/points", endpoint(points)),
         Route("/api/changes", endpoint(changes)),
+        Route("/api/importance", endpoint(importance)),
+        Route("/api/curves", endpoint(curves)),
         Route("/api/history", endpoint(history)),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
