@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 TIME_FIELDS = ("created_at", "finished_at", "heartbeat_at")
+# run fields holding text: a value given for one is compared as text (tags=1 is tags="1")
+TEXT_FIELDS = tuple(f for f in RUN_FIELDS if f not in (*TIME_FIELDS, "exit_code"))
 OPERATORS = ("!~", "!?", ">=", "<=", "!=", "==", "=", ">", "<", "~", "?")
 COMPARISONS = {">": "$gt", ">=": "$gte", "<": "$lt", "<=": "$lte"}
 _OPERATOR_CHARS = set("=<>!~?")
@@ -336,19 +338,7 @@ def _coerce(parser: _Parser, key: str, value: Any, at: int) -> Any:
                 f"{key} takes an ISO date such as 2025-01-31 or '2025-01-31 18:00', not {value!r}",
                 at,
             ) from None
-    textual = (
-        "tags",
-        "id",
-        "name",
-        "group",
-        "job_type",
-        "notes",
-        "entity",
-        "project",
-        "state",
-        "sweep",
-    )
-    if key in textual and value is not None and not isinstance(value, str):
+    if key in TEXT_FIELDS and value is not None and not isinstance(value, str):
         return str(value).lower() if isinstance(value, bool) else str(value)
     return value
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import tempfile
 import weakref
 from collections.abc import Mapping
 
@@ -111,8 +110,7 @@ def start_run(**init_kwargs: Any) -> Run:
             type(exc).__name__,
             exc,
         )
-        # a disabled run's folder (`run.dir`, for the framework's files) in a temporary one
-        kwargs.update(mode="disabled", dir=tempfile.mkdtemp(prefix="runcard-disabled-"))
+        kwargs["mode"] = "disabled"  # its run.dir is a scratch folder, never the store's
         kwargs.pop("resume", None)
         return _session.init(**kwargs)
 
